@@ -1,0 +1,27 @@
+"""Hardware catalog: accelerators, verification nodes, memory and audit, every figure sourced.
+
+>>> from hwcatalog import load_catalog
+>>> cat = load_catalog()
+>>> cat.item("nvidia-h100-sxm")["bf16_tflops"]
+989.0
+"""
+
+from .catalog import Catalog, load_catalog, read_overlay, validate_file
+from .errors import CatalogError, UnknownItemError
+from .queries import select, stale_prices, unit_capex_usd
+from .schema import Attribute, Schema, load_schema
+
+__all__ = [
+    "Attribute",
+    "Catalog",
+    "CatalogError",
+    "Schema",
+    "UnknownItemError",
+    "load_catalog",
+    "load_schema",
+    "read_overlay",
+    "select",
+    "stale_prices",
+    "unit_capex_usd",
+    "validate_file",
+]

@@ -1,0 +1,158 @@
+"""Constraint families, one ``define_*`` function each (MODEL.md numbering in brackets).
+
+Every constraint gets a deterministic name, a family, a description and a unit, so reports can
+say which constraints bind and the LP file is stable across runs.
+"""
+
+from __future__ import annotations
+
+import pulp
+
+from .types import GTOK, MUSD, BuiltModel
+
+
+def _sum(terms: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
+    return pulp.LpAffineExpression([(v, c) for v, c in terms if c != 0])
+
+
+def define_budget(m: BuiltModel) -> None:
+    """[1] capex + opex <= B  (MUSD). Opex = energy + maintenance + audit labour, per unit."""
+    if m.inp.budget_usd is None:
+        return
+    m.add("budget", "budget", m.cost_musd <= m.inp.budget_usd / MUSD, "capex + opex <= budget", "MUSD")
+
+
+def define_power(m: BuiltModel) -> None:
+    """[2] sum n * power_kw * PUE <= facility cap (kW), when a cap is set."""
+    if m.inp.power_cap_kw is None:
+        return
+    m.add("power", "power", m.power_kw <= m.inp.power_cap_kw, "facility power <= cap", "kW")
+
+
+def define_training(m: BuiltModel) -> None:
+    """[3] E + G <= sum n_train * train_tokens  (Gtok), the 6ND rule folded into train_tokens."""
+    caps, f = m.inp.caps, m.flow
+    supply = _sum([(m.count[(s, "training")], caps.at[s, "train_tokens"] / GTOK) for s, r in m.count if r == "training"])
+    m.add("training_compute", "training", f["E_ext"] + f["E_ver"] + f["G"] <= supply, "tokens trained <= training compute", "Gtok")
+
+
+def define_exogenous(m: BuiltModel) -> None:
+    """[4] E_ver <= sum n_ver * checks * tokens_per_check;  E_ext <= D  (Gtok).
+
+    FPGA checks are streaming kernels that only part of the check workload admits:
+    E_fpga <= sum n_fpga * verified_tokens, E_ver - E_fpga <= sum n_other * verified_tokens and
+    E_fpga <= fpga_checkable_fraction * E_ver.
+    """
+    caps, f = m.inp.caps, m.flow
+    fpga = [(m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] == "fpga"]
+    other = [(m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] != "fpga"]
+    m.add("verification_supply", "exogenous", f["E_ver"] - f["E_fpga"] <= _sum(other), "CPU and audit verified tokens <= checks x tokens/check", "Gtok")
+    m.add("fpga_supply", "exogenous", f["E_fpga"] <= _sum(fpga), "FPGA verified tokens <= checks x tokens/check", "Gtok")
+    frac = m.inp.scenario.data.fpga_checkable_fraction
+    m.add("fpga_share", "exogenous", f["E_fpga"] <= frac * f["E_ver"], "FPGA checks <= checkable share of verified tokens", "Gtok")
+    m.add(
+        "external_data",
+        "exogenous",
+        f["E_ext"] <= m.inp.scenario.data.external_tokens / GTOK,
+        "external tokens used <= external tokens available",
+        "Gtok",
+    )
+
+
+def define_inference(m: BuiltModel) -> None:
+    """[5] Inference units are time-shared: y_syn + y_agents = n_infer. Then
+    G <= sum y_syn * synthetic_tokens and A * agent_tokens_per_agent <= sum y_agents * agent_tokens
+    (Gtok; roofline rates at the synthetic and agent batch and context)."""
+    caps, f, s = m.inp.caps, m.flow, m.inp.scenario
+    for item_id, role in list(m.count):
+        if role != "inference":
+            continue
+        m.add(
+            f"inference_split_{_key(item_id)}",
+            "inference_split",
+            m.share[(item_id, "synthetic")] + m.share[(item_id, "agents")] == m.count[(item_id, "inference")],
+            f"{item_id}: synthetic + agent shares = inference units",
+            "units",
+        )
+    syn = _sum([(v, caps.at[i, "synthetic_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "synthetic"])
+    agt = _sum([(v, caps.at[i, "agent_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "agents"])
+    seconds = s.horizon_hours * 3600.0 * s.facility.availability
+    per_agent = s.agents.tokens_per_s * seconds / GTOK
+    m.add("synthetic_supply", "inference", f["G"] <= syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
+    m.add("agent_throughput", "inference", per_agent * f["A"] <= agt, "agent tokens <= agent decode capacity", "Gtok")
+
+
+def define_grounding(m: BuiltModel) -> None:
+    """[6] E >= alpha (E + G), written (1 - alpha) E - alpha G >= 0."""
+    a, f = m.inp.alpha_floor, m.flow
+    m.add("alpha_floor", "grounding", (1 - a) * (f["E_ext"] + f["E_ver"]) - a * f["G"] >= 0, "exogenous share >= alpha floor", "Gtok")
+
+
+def define_memory(m: BuiltModel) -> None:
+    """[7] A * L * kv <= free HBM of agent-serving units + capacity of memory items (GB)."""
+    caps, f, s = m.inp.caps, m.flow, m.inp.scenario
+    from ..physics import kv_gb_per_agent
+
+    need = kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
+    hbm = [(v, caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents"]
+    tier = [(m.count[(i, r)], caps.at[i, "capacity_gb"]) for i, r in m.count if r == "memory"]
+    m.add("memory", "memory", need * f["A"] <= _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
+
+
+def define_scaling(m: BuiltModel) -> None:
+    """[8] Z <= intercept_k + slope_k * A for each segment of the speedup curve; A <= max_agents."""
+    c, f = m.inp.curve, m.flow
+    for k, (b, a) in enumerate(zip(c.slopes, c.intercepts, strict=True)):
+        m.add(f"speedup_{k:03d}", "speedup", f["Z"] <= float(a) + float(b) * f["A"], f"speedup segment {k}", "x")
+    m.add("agents_max", "speedup", f["A"] <= float(c.breakpoints[-1]), "agents <= end of the speedup curve", "agents")
+
+
+def define_targets(m: BuiltModel) -> None:
+    """Targets (min-cost, and floors under max-progress): tokens (Gtok), agents, speedup (x)."""
+    t, f = m.inp.scenario.targets, m.flow
+    if t.training_tokens:
+        m.add("target_training_tokens", "targets", f["E_ext"] + f["E_ver"] + f["G"] >= t.training_tokens / GTOK, "training tokens >= target", "Gtok")
+    if t.agents:
+        m.add("target_agents", "targets", f["A"] >= t.agents, "agents >= target", "agents")
+    if t.speedup:
+        m.add("target_speedup", "targets", f["Z"] >= t.speedup, "speedup >= target", "x")
+
+
+def define_progress(m: BuiltModel) -> None:
+    """Leontief progress (max-progress): P <= Z and P <= (E + G) / tokens_per_unit."""
+    if m.inp.objective != "max-progress":
+        return
+    f, s = m.flow, m.inp.scenario
+    if m.inp.progress_floor is not None:
+        m.add("progress_lexicographic", "objective", f["P"] >= m.inp.progress_floor, "progress >= stage-1 optimum (cost stage)", "x")
+    m.add("progress_ideas", "progress", f["P"] <= f["Z"], "progress <= speedup from agents", "x")
+    m.add(
+        "progress_experiments",
+        "progress",
+        f["P"] * (s.progress.tokens_per_unit / GTOK) <= f["E_ext"] + f["E_ver"] + f["G"],
+        "progress <= grounded training tokens / tokens per unit",
+        "Gtok",
+    )
+
+
+FAMILIES = (
+    define_budget,
+    define_power,
+    define_training,
+    define_exogenous,
+    define_inference,
+    define_grounding,
+    define_memory,
+    define_scaling,
+    define_targets,
+    define_progress,
+)
+
+
+def define_constraints(m: BuiltModel) -> None:
+    for family in FAMILIES:
+        family(m)
+
+
+def _key(item_id: str) -> str:
+    return item_id.replace("-", "_")

@@ -1,0 +1,63 @@
+"""Data passed into and out of the model builder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+import pulp
+
+from ..physics import SpeedupCurve
+from ..scenario import Scenario
+
+GTOK = 1e9  # tokens per model token unit
+MUSD = 1e6  # USD per model money unit
+ROLES = ("training", "inference", "verification", "memory")
+ModelObjective = Literal["min-cost", "max-progress", "min-power"]
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """Everything the builder needs; relaxations for diagnosis are expressed here.
+
+    ``budget_usd`` / ``power_cap_kw`` of ``None`` drop that constraint.
+    """
+
+    scenario: Scenario
+    caps: pd.DataFrame  # planner.physics.capabilities of the eligible items
+    curve: SpeedupCurve
+    budget_usd: float | None
+    power_cap_kw: float | None
+    alpha_floor: float
+    objective: ModelObjective
+    progress_floor: float | None = None  # max-progress stage 2: P >= this, minimise cost
+    relaxed: bool = False  # continuous purchase counts (LP relaxation), for marginal values
+
+
+@dataclass
+class ConstraintInfo:
+    name: str
+    family: str
+    constraint: pulp.LpConstraint
+    description: str
+    unit: str
+
+
+@dataclass
+class BuiltModel:
+    inp: ModelInput
+    problem: pulp.LpProblem
+    count: dict[tuple[str, str], pulp.LpVariable]  # (item id, role) -> integer units
+    share: dict[tuple[str, str], pulp.LpVariable]  # (item id, "synthetic"|"agents") -> units
+    flow: dict[str, pulp.LpVariable]  # E_ext, E_ver, E_fpga, G, A, Z, P (Gtok, agents, x)
+    cost_musd: pulp.LpAffineExpression
+    power_kw: pulp.LpAffineExpression
+    constraints: dict[str, ConstraintInfo] = field(default_factory=dict)
+
+    def add(self, name: str, family: str, constraint: pulp.LpConstraint, description: str, unit: str) -> None:
+        """Add a named constraint (names are deterministic and unique)."""
+        if name in self.constraints:
+            raise ValueError(f"duplicate constraint name {name}")
+        self.problem += constraint, name
+        self.constraints[name] = ConstraintInfo(name, family, self.problem.constraints[name], description, unit)

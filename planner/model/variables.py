@@ -1,0 +1,53 @@
+"""Decision variables.
+
+* ``count[(s, role)]`` integer units of item s in a role: accelerators in ``training`` or
+  ``inference``; verification and audit items in ``verification``; memory items in ``memory``.
+* ``share[(s, "synthetic"|"agents")]`` continuous: inference units time-shared between synthetic
+  data generation and serving agents.
+* flows: ``E_ext`` external exogenous tokens used, ``E_ver`` verified exogenous tokens (of
+  which ``E_fpga`` checked on FPGAs), ``G``
+  synthetic tokens (all Gtok), ``A`` agents, ``Z`` speedup, ``P`` progress.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pulp
+
+from .types import MUSD, BuiltModel, ModelInput
+
+_ROLE_OF = {"verification": ("verification",), "audit": ("verification",), "memory": ("memory",), "accelerator": ("training", "inference")}
+
+
+def var_name(*parts: str) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9]", "_", p) for p in parts)
+
+
+def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
+    caps = inp.caps
+    count: dict[tuple[str, str], pulp.LpVariable] = {}
+    share: dict[tuple[str, str], pulp.LpVariable] = {}
+    cat = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
+    for item_id, row in caps.iterrows():
+        ub = None
+        if inp.budget_usd is not None and row["unit_cost_usd"] > 0:
+            ub = math.floor(inp.budget_usd / row["unit_cost_usd"] + 1e-9)
+        for role in _ROLE_OF[row["category"]]:
+            count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
+        if row["category"] == "accelerator":
+            for use in ("synthetic", "agents"):
+                share[(item_id, use)] = pulp.LpVariable(var_name("y", item_id, use), lowBound=0)
+    flow = {name: pulp.LpVariable(name, lowBound=0) for name in ("E_ext", "E_ver", "E_fpga", "G", "A", "Z", "P")}
+    cost_terms = [(count[k], float(caps.at[k[0], "unit_cost_usd"]) / MUSD) for k in count]
+    power_terms = [(count[k], float(caps.at[k[0], "facility_kw"])) for k in count]
+    return BuiltModel(
+        inp=inp,
+        problem=problem,
+        count=count,
+        share=share,
+        flow=flow,
+        cost_musd=pulp.LpAffineExpression(cost_terms),
+        power_kw=pulp.LpAffineExpression(power_terms),
+    )

@@ -1,0 +1,262 @@
+"""Scenario schema, defaults, loading and validation.
+
+A scenario holds every assumption of a plan with its unit in its name. Files are YAML; every
+field has a default (``planner/data/default.yaml`` documents each one with its source), so a
+scenario file only lists what differs. Unknown fields are errors, so a typo never silently falls
+back to a default.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ScenarioError
+
+Objective = Literal["min-cost", "max-progress"]
+SolverName = Literal["cbc", "highs"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """The model being trained and served."""
+
+    total_params: float = Field(gt=0, description="Total parameters (count)")
+    active_params: float = Field(gt=0, description="Parameters active per token (count; = total for dense models)")
+    bytes_per_param: float = Field(gt=0, le=8, description="Bytes per parameter of the served weights")
+    kv_bytes_per_token: float = Field(gt=0, description="KV-cache bytes per token of context")
+
+    @model_validator(mode="after")
+    def _active_le_total(self) -> ModelSpec:
+        if self.active_params > self.total_params:
+            raise ValueError("active_params must not exceed total_params")
+        return self
+
+
+class TrainingSpec(_Strict):
+    mfu: float = Field(gt=0, le=1, description="Model FLOPs utilisation of training (fraction)")
+    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for training throughput")
+
+
+class InferenceSpec(_Strict):
+    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for decode compute")
+    compute_utilization: float = Field(gt=0, le=1, description="Fraction of peak FLOP/s reached in decode")
+    bandwidth_utilization: float = Field(gt=0, le=1, description="Fraction of peak memory bandwidth reached in decode")
+    agent_batch: int = Field(ge=1, description="Sequences decoded together per model replica for agents")
+    synthetic_batch: int = Field(ge=1, description="Sequences decoded together per model replica for synthetic data")
+    synthetic_context_tokens: float = Field(gt=0, description="Mean context length while generating synthetic data (tokens)")
+    weight_fill: float = Field(gt=0, le=1, description="Largest fraction of a device's memory given to weights when sharding")
+
+
+class AgentSpec(_Strict):
+    tokens_per_s: float = Field(gt=0, description="Mean tokens generated per second by one agent (tokens/s)")
+    context_tokens: float = Field(gt=0, description="Mean context held per agent (tokens)")
+    max_agents: float = Field(gt=1, description="Upper end of the agent axis (agents)")
+    scaling: Literal["amdahl", "usl"] = Field(description="Speedup law")
+    parallel_fraction: float = Field(ge=0, lt=1, description="Amdahl parallel fraction p")
+    usl_sigma: float = Field(ge=0, le=1, description="USL contention coefficient sigma")
+    usl_kappa: float = Field(ge=0, le=1, description="USL coherency coefficient kappa")
+    breakpoints: int = Field(ge=3, le=200, description="Breakpoints of the piecewise-linear speedup curve")
+
+
+class DataSpec(_Strict):
+    tokens_per_check: float = Field(gt=0, description="Exogenous training tokens one verified check yields (tokens)")
+    external_tokens: float = Field(ge=0, description="Exogenous tokens available without verification over the horizon (tokens)")
+    fpga_checkable_fraction: float = Field(ge=0, le=1, description="Share of checks expressible as FPGA streaming kernels (fraction)")
+
+
+class FacilitySpec(_Strict):
+    electricity_usd_per_kwh: float = Field(ge=0, description="Electricity price (USD/kWh)")
+    pue: float = Field(ge=1, le=3, description="Power usage effectiveness (facility kW / IT kW)")
+    power_cap_kw: float | None = Field(default=None, gt=0, description="Facility power cap (kW); null for none")
+    availability: float = Field(gt=0, le=1, description="Fraction of the horizon hardware does useful work")
+    maintenance_rate_per_year: float = Field(ge=0, le=1, description="Maintenance cost per year as a fraction of capex")
+
+
+class ProgressSpec(_Strict):
+    tokens_per_unit: float = Field(gt=0, description="Grounded training tokens per unit of progress (tokens)")
+    lexicographic_tolerance: float = Field(ge=0, le=1e-2, description="Relative progress the cost stage may give up (fraction)")
+
+
+class Targets(_Strict):
+    training_tokens: float | None = Field(default=None, ge=0, description="Training tokens to reach (tokens)")
+    agents: float | None = Field(default=None, ge=0, description="Parallel agents to serve (agents)")
+    speedup: float | None = Field(default=None, ge=0, description="Research speedup to reach (x)")
+
+
+class CatalogSelection(_Strict):
+    only: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    allow_cloud_only: bool = False
+
+
+class Scenario(_Strict):
+    """Every assumption of one plan. Money in USD, power in kW, time in years or hours as named."""
+
+    name: str = "scenario"
+    description: str = ""
+    budget_usd: float = Field(gt=0, description="Budget cap on capex + opex over the horizon (USD)")
+    horizon_years: float = Field(gt=0, le=10, description="Planning horizon (years)")
+    objective: Objective = "max-progress"
+    alpha_floor: float = Field(ge=0, le=1, description="Least exogenous share of training tokens")
+    model: ModelSpec
+    training: TrainingSpec
+    inference: InferenceSpec
+    agents: AgentSpec
+    data: DataSpec
+    facility: FacilitySpec
+    progress: ProgressSpec
+    targets: Targets = Targets()
+    catalog: CatalogSelection = CatalogSelection()
+    solver: SolverName = "cbc"
+    mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
+    alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from")
+
+    @field_validator("budget_usd", mode="before")
+    @classmethod
+    def _money(cls, v: Any) -> Any:
+        return parse_money(v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _targets_for_min_cost(self) -> Scenario:
+        t = self.targets
+        if self.objective == "min-cost" and not any(
+            x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup)
+        ):
+            raise ValueError("objective min-cost needs at least one positive target (targets.training_tokens, targets.agents or targets.speedup)")
+        return self
+
+    @property
+    def horizon_hours(self) -> float:
+        """Wall-clock hours of the horizon: ``horizon_years * 8760``."""
+        return self.horizon_years * 8760.0
+
+    def to_flat(self) -> dict[str, Any]:
+        """Every parameter as ``dotted.name -> value`` (for reports and the Assumptions sheet)."""
+        return flatten(self.model_dump())
+
+
+_MONEY = re.compile(r"^\s*\$?\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBtT]?)\s*(?:USD)?\s*$")
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parse_money(text: str | float | int) -> float:
+    """Parse ``5e9``, ``5B``, ``$750M``, ``1.2k``, ``2T`` into USD. Raises ``ValueError``."""
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        m = _MONEY.match(str(text).replace(",", "").replace("_", ""))
+        if not m:
+            raise ValueError(f"expected an amount like 5e9, 5B or $750M, got {text!r}")
+        value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"expected a positive amount, got {text!r}")
+    return value
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+@lru_cache(maxsize=1)
+def _default_text() -> str:
+    return resources.files("planner.data").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def default_dict() -> dict[str, Any]:
+    """The bundled default scenario as a plain dict (a fresh copy each call)."""
+    raw = yaml.safe_load(_default_text())
+    assert isinstance(raw, dict)
+    return raw
+
+
+def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or None
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; see docs/scenario.md for the fields)"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    got = err.get("input")
+    if err["type"] != "extra_forbidden" and not isinstance(got, dict) and got is not None:
+        msg = f"{msg}, got {got!r}"
+    return ScenarioError(msg, file=file, field=loc)
+
+
+def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, Any] | None = None, file: str | None = None) -> Scenario:
+    """Validate ``base`` (default: the bundled defaults) deep-merged with ``overrides``."""
+    data = _deep_merge(base if base is not None else default_dict(), overrides or {})
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation(exc, file) from None
+
+
+def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario file over the defaults, then apply ``overrides`` (for example CLI flags).
+
+    Raises :class:`ScenarioError` naming the file and the field on any problem.
+    """
+    if path is None:
+        return build_scenario(overrides)
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("file not found; expected a YAML scenario", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read the file ({exc.__class__.__name__}); expected UTF-8 YAML", file=file) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"invalid YAML{where} ({getattr(exc, 'problem', exc)})", file=file) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ScenarioError("expected a mapping of scenario fields", file=file)
+    raw.setdefault("name", Path(path).stem)
+    merged = _deep_merge(raw, overrides or {})
+    return build_scenario(merged, file=file)
+
+
+def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with dotted-name changes (``{"facility.pue": 1.2}``), re-validated."""
+    nested: dict[str, Any] = {}
+    for key, value in changes.items():
+        node = nested
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return build_scenario(nested, base=scenario.model_dump())

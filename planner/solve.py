@@ -1,0 +1,73 @@
+"""Solver adapters (CBC through PuLP's bundled binary, HiGHS through highspy).
+
+Never asserts on a status: the caller gets a :class:`SolveResult` with a :class:`SolveStatus`.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+
+import pulp
+
+from .errors import SolverError
+
+DEFAULT_GAP_REL = 1e-4
+TIME_LIMIT_S = 120
+
+
+class SolveStatus(enum.Enum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # integer solution found, optimality not proven (time limit)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: SolveStatus
+    solver: str
+    seconds: float
+    objective: float | None
+
+
+def make_solver(name: str, *, gap_rel: float = DEFAULT_GAP_REL, time_limit_s: float = TIME_LIMIT_S) -> pulp.LpSolver:
+    """A configured PuLP solver: ``cbc`` or ``highs``. Raises :class:`SolverError` if missing.
+
+    ``gap_rel`` is the relative MIP gap at which the solver may stop: the plan's objective is
+    then proven within that fraction of the best possible.
+    """
+    if name == "cbc":
+        solver = pulp.PULP_CBC_CMD(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1)
+    elif name == "highs":
+        solver = pulp.HiGHS(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1)
+    else:
+        raise SolverError(f"unknown solver {name!r}; expected cbc or highs")
+    if not solver.available():
+        raise SolverError(f"solver {name!r} is not available on this machine (pip install pulp highspy)")
+    return solver
+
+
+def solve(problem: pulp.LpProblem, solver_name: str, *, gap_rel: float = DEFAULT_GAP_REL) -> SolveResult:
+    solver = make_solver(solver_name, gap_rel=gap_rel)
+    start = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"solver {solver_name} failed: {exc}") from None
+    seconds = time.perf_counter() - start
+    sol = problem.sol_status
+    if sol == pulp.LpSolutionOptimal:
+        status = SolveStatus.OPTIMAL
+    elif sol == pulp.LpSolutionIntegerFeasible:
+        status = SolveStatus.FEASIBLE
+    elif sol == pulp.LpSolutionInfeasible or problem.status == pulp.LpStatusInfeasible:
+        status = SolveStatus.INFEASIBLE
+    elif sol == pulp.LpSolutionUnbounded or problem.status == pulp.LpStatusUnbounded:
+        status = SolveStatus.UNBOUNDED
+    else:
+        status = SolveStatus.FAILED
+    objective = pulp.value(problem.objective) if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None
+    return SolveResult(status, solver_name, seconds, None if objective is None else float(objective))

@@ -149,9 +149,7 @@ def _read_csv_text(text: str, file: str) -> tuple[list[str], list[dict[str, str]
     rows = []
     for rec in reader:
         if None in rec:
-            raise CatalogError(
-                f"expected {len(header)} columns, got more", file=file, row=reader.line_num
-            )
+            raise CatalogError(f"expected {len(header)} columns, got more", file=file, row=reader.line_num)
         rows.append({k.strip(): (v or "").strip() for k, v in rec.items()})
     return header, rows
 
@@ -190,9 +188,7 @@ def _validate_item_row(rec: dict[str, str], schema: Schema, file: str, row: Any)
         else:
             out[name] = raw
     if not ID_PATTERN.match(out["id"]):
-        raise CatalogError(
-            f"expected lowercase letters, digits and dashes, got {out['id']!r}", file=file, row=row, field="id"
-        )
+        raise CatalogError(f"expected lowercase letters, digits and dashes, got {out['id']!r}", file=file, row=row, field="id")
     out["availability"] = out["availability"] or "purchase"
     return out
 
@@ -216,8 +212,7 @@ def _validate_figure(
         raise CatalogError(f"unknown attribute {attribute!r}{hint}", file=file, row=row, field="attribute")
     if item["category"] not in attr.categories:
         raise CatalogError(
-            f"attribute {attribute!r} does not apply to category {item['category']!r} "
-            f"(applies to {', '.join(attr.categories)})",
+            f"attribute {attribute!r} does not apply to category {item['category']!r} (applies to {', '.join(attr.categories)})",
             file=file,
             row=row,
             field=value_field,
@@ -298,9 +293,7 @@ def _parse_catalog_tables(
             raise unknown_item(item_id, items, file=figures_file, row=n)
         key = (item_id, rec["attribute"])
         if key in figures:
-            raise CatalogError(
-                f"duplicate figure {rec['attribute']!r} for item {item_id!r}", file=figures_file, row=n, field="attribute"
-            )
+            raise CatalogError(f"duplicate figure {rec['attribute']!r} for item {item_id!r}", file=figures_file, row=n, field="attribute")
         figures[key] = _validate_figure(items[item_id], rec["attribute"], rec["value"], rec, schema, figures_file, n, origin)
     return items, figures
 
@@ -411,7 +404,9 @@ def _apply_overlay(
             try:
                 frac = float(rec.get("discount", ""))
             except (TypeError, ValueError):
-                raise CatalogError(f"expected a fraction in [0, 1), got {rec.get('discount')!r}", file=file, row=row, field="discount") from None
+                raise CatalogError(
+                    f"expected a fraction in [0, 1), got {rec.get('discount')!r}", file=file, row=row, field="discount"
+                ) from None
             if not 0 <= frac < 1:
                 raise CatalogError(f"expected a fraction in [0, 1), got {rec.get('discount')!r}", file=file, row=row, field="discount")
             discounts.append((row, vendor, frac))
@@ -434,7 +429,9 @@ def _apply_overlay(
         }
         if action == "add":
             if item_id in items:
-                raise CatalogError(f"item {item_id!r} already exists; use action 'set' to override its figures", file=file, row=row, field="id")
+                raise CatalogError(
+                    f"item {item_id!r} already exists; use action 'set' to override its figures", file=file, row=row, field="id"
+                )
             item_rec = {k: str(v) for k, v in rec.items() if k in schema.item_fields}
             item_rec["id"] = item_id
             item_rec.setdefault("experimental", "false")
@@ -455,9 +452,7 @@ def _apply_overlay(
         if action == "add":
             missing = [a for a in schema.required_attributes(item["category"]) if (item_id, a) not in figures]
             if missing:
-                raise CatalogError(
-                    f"a new {item['category']} needs {', '.join(missing)}", file=file, row=row, field=missing[0]
-                )
+                raise CatalogError(f"a new {item['category']} needs {', '.join(missing)}", file=file, row=row, field=missing[0])
     for row, vendor, frac in discounts:
         for item_id, item in items.items():
             fig = figures.get((item_id, "price_usd"))
@@ -479,9 +474,7 @@ def _frames(
     items: dict[str, dict[str, Any]], figures: dict[tuple[str, str], dict[str, Any]], schema: Schema, disabled: set[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     keep = [i for i in items if i not in disabled]
-    fig_df = pd.DataFrame(
-        [f for (i, _), f in figures.items() if i not in disabled], columns=list(FIGURE_COLUMNS)
-    )
+    fig_df = pd.DataFrame([f for (i, _), f in figures.items() if i not in disabled], columns=list(FIGURE_COLUMNS))
     wide = pd.DataFrame([items[i] for i in keep], columns=list(schema.item_fields)).set_index("id", drop=False)
     for name, attr in schema.attributes.items():
         values = {f["item_id"]: f["value"] for (i, a), f in figures.items() if a == name and i not in disabled}

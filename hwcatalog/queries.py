@@ -47,7 +47,15 @@ def stale_prices(figures: pd.DataFrame, max_age_days: int, today: dt.date) -> pd
     for rec in prices.to_dict("records"):
         age = (today - parse_date(rec["source_date"])).days
         if age > max_age_days:
-            rows.append({"item_id": rec["item_id"], "attribute": rec["attribute"], "source_date": rec["source_date"], "age_days": age, "origin": rec["origin"]})
+            rows.append(
+                {
+                    "item_id": rec["item_id"],
+                    "attribute": rec["attribute"],
+                    "source_date": rec["source_date"],
+                    "age_days": age,
+                    "origin": rec["origin"],
+                }
+            )
     return pd.DataFrame(rows, columns=["item_id", "attribute", "source_date", "age_days", "origin"])
 
 

@@ -101,10 +101,7 @@ def parse_date(raw: Any) -> dt.date:
 
 
 def _fields(spec: dict[str, Any]) -> dict[str, Field]:
-    return {
-        name: Field(name, d["type"], d.get("description", ""), tuple(d.get("enum", ())))
-        for name, d in spec.items()
-    }
+    return {name: Field(name, d["type"], d.get("description", ""), tuple(d.get("enum", ()))) for name, d in spec.items()}
 
 
 @lru_cache(maxsize=1)

@@ -33,13 +33,20 @@ def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     sel = scenario.catalog
     for item_id in list(sel.only or ()) + list(sel.exclude):
         if item_id not in catalog.items.index:
-            raise ScenarioError(str(unknown_item(item_id, catalog.ids).detail), field="catalog.only" if sel.only and item_id in sel.only else "catalog.exclude")
+            raise ScenarioError(
+                str(unknown_item(item_id, catalog.ids).detail),
+                field="catalog.only" if sel.only and item_id in sel.only else "catalog.exclude",
+            )
     avail = ["purchase", "cloud-only"] if sel.allow_cloud_only else ["purchase"]
     items = select(catalog.items, availability=avail, only=sel.only, exclude=sel.exclude)
     if sel.only:
         refused = [i for i in sel.only if i not in items.index]
         if refused:
-            reason = "is reference data, not purchasable" if catalog.items.at[refused[0], "availability"] == "reference" else "is cloud-only (set catalog.allow_cloud_only: true)"
+            reason = (
+                "is reference data, not purchasable"
+                if catalog.items.at[refused[0], "availability"] == "reference"
+                else "is cloud-only (set catalog.allow_cloud_only: true)"
+            )
             raise ScenarioError(f"item {refused[0]!r} {reason}", field="catalog.only")
     if items.empty:
         raise ScenarioError("no catalog item is left to plan with after the only/exclude filters", field="catalog")
@@ -188,7 +195,9 @@ def diagnose_infeasible(scenario: Scenario, caps: pd.DataFrame, curve: Any) -> I
                 least_kw = float(m.power_kw.value() or 0.0)
                 if least_kw > scenario.facility.power_cap_kw:
                     suggestions["least_power_cap_kw"] = least_kw
-                    conflicts.append(f"power cap ({scenario.facility.power_cap_kw:,.0f} kW) < least power for {target_txt} within the budget ({least_kw:,.0f} kW)")
+                    conflicts.append(
+                        f"power cap ({scenario.facility.power_cap_kw:,.0f} kW) < least power for {target_txt} within the budget ({least_kw:,.0f} kW)"
+                    )
     if scenario.alpha_floor > 0:
         ok0, _ = _feasible(replace(base, alpha_floor=0.0))
         if ok0:

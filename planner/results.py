@@ -21,7 +21,7 @@ from .physics import SpeedupCurve, kv_gb_per_agent
 from .scenario import Scenario
 from .solve import SolveResult
 
-BINDING_RTOL = 1e-6
+BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
 
 
 class PlanStatus(enum.Enum):
@@ -99,17 +99,14 @@ def constraint_table(m: BuiltModel) -> pd.DataFrame:
     """name, family, description, unit, lhs, sense, rhs, slack, binding for every constraint."""
     rows = []
     for info in m.constraints.values():
-        c = info.constraint
-        value = c.value()
-        value = 0.0 if value is None else float(value)
-        rhs = -float(c.constant)
-        lhs = value + rhs
-        if c.sense == pulp.LpConstraintLE:
-            sense, slack = "<=", rhs - lhs
-        elif c.sense == pulp.LpConstraintGE:
-            sense, slack = ">=", lhs - rhs
+        lhs = float(info.lhs.value() or 0.0)
+        rhs = float(info.rhs.value() or 0.0)
+        if info.sense == "<=":
+            slack = rhs - lhs
+        elif info.sense == ">=":
+            slack = lhs - rhs
         else:
-            sense, slack = "==", -abs(lhs - rhs)
+            slack = 0.0
         tol = BINDING_RTOL * max(1.0, abs(rhs), abs(lhs))
         rows.append(
             {
@@ -118,10 +115,10 @@ def constraint_table(m: BuiltModel) -> pd.DataFrame:
                 "description": info.description,
                 "unit": info.unit,
                 "lhs": lhs,
-                "sense": sense,
+                "sense": info.sense,
                 "rhs": rhs,
-                "slack": max(slack, 0.0) if sense != "==" else 0.0,
-                "binding": bool(sense != "==" and info.family != "objective" and slack <= tol),
+                "slack": max(slack, 0.0),
+                "binding": bool(info.sense != "==" and info.family != "objective" and slack <= tol),
             }
         )
     return pd.DataFrame(rows, columns=["name", "family", "description", "unit", "lhs", "sense", "rhs", "slack", "binding"])
@@ -139,7 +136,9 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
             continue
         c = caps.loc[item_id]
         it = items.loc[item_id]
-        price_src = catalog.figures[(catalog.figures["item_id"] == item_id) & (catalog.figures["attribute"].isin(["price_usd", "usd_per_hour"]))]
+        price_src = catalog.figures[
+            (catalog.figures["item_id"] == item_id) & (catalog.figures["attribute"].isin(["price_usd", "usd_per_hour"]))
+        ]
         src = price_src.iloc[0] if len(price_src) else None
         unit_opex = float(c["energy_usd"] + c["maintenance_usd"] + c["labour_usd"])
         row = {
@@ -166,9 +165,25 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
             row["agent_units"] = _val(m.share[(item_id, "agents")])
         rows.append(row)
     line_cols = [
-        "id", "name", "vendor", "category", "kind", "role", "quantity", "unit_price_usd", "extended_price_usd",
-        "unit_opex_usd", "extended_opex_usd", "power_kw", "facility_kw", "price_basis", "price_source", "price_date",
-        "price_origin", "synthetic_units", "agent_units",
+        "id",
+        "name",
+        "vendor",
+        "category",
+        "kind",
+        "role",
+        "quantity",
+        "unit_price_usd",
+        "extended_price_usd",
+        "unit_opex_usd",
+        "extended_opex_usd",
+        "power_kw",
+        "facility_kw",
+        "price_basis",
+        "price_source",
+        "price_date",
+        "price_origin",
+        "synthetic_units",
+        "agent_units",
     ]
     line_items = pd.DataFrame(rows, columns=line_cols)
     if not line_items.empty:
@@ -238,7 +253,13 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
     if m.inp.objective == "max-progress":
         ideas, exps = "progress_ideas" in binding, "progress_experiments" in binding
         progress["bottleneck"] = (
-            "balanced" if ideas and exps else "ideas (agents' speedup)" if ideas else "experiments (grounded training tokens)" if exps else "none"
+            "balanced"
+            if ideas and exps
+            else "ideas (agents' speedup)"
+            if ideas
+            else "experiments (grounded training tokens)"
+            if exps
+            else "none"
         )
         progress["from_speedup"] = f["Z"]
         progress["from_tokens"] = trained / s.progress.tokens_per_unit
@@ -274,7 +295,13 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
         constraints=constraints,
         capabilities=caps,
         curve=curve,
-        solver={"name": result.solver, "status": result.status.value, "seconds": result.seconds, "variables": len(m.problem.variables()), "constraints": len(m.problem.constraints)},
+        solver={
+            "name": result.solver,
+            "status": result.status.value,
+            "seconds": result.seconds,
+            "variables": len(m.problem.variables()),
+            "constraints": len(m.problem.constraints),
+        },
         symbols=symbol_table(s, counts, f, alpha, cost, power),
         warnings=list(catalog.warnings),
         catalog_overlays=catalog.overlays,
@@ -287,7 +314,14 @@ def _role_key(col: pd.Series) -> pd.Series:
     return col
 
 
-def symbol_table(s: Scenario, counts: dict[tuple[str, str], int], f: dict[str, float], alpha: float | None, cost: dict[str, float], power: dict[str, float | None]) -> pd.DataFrame:
+def symbol_table(
+    s: Scenario,
+    counts: dict[tuple[str, str], int],
+    f: dict[str, float],
+    alpha: float | None,
+    cost: dict[str, float],
+    power: dict[str, float | None],
+) -> pd.DataFrame:
     """Every symbol of the model (docs/model.md) with its value and unit, for the report."""
     n_train = sum(q for (_, r), q in counts.items() if r == "training")
     n_infer = sum(q for (_, r), q in counts.items() if r == "inference")

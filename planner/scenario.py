@@ -131,10 +131,10 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _targets_for_min_cost(self) -> Scenario:
         t = self.targets
-        if self.objective == "min-cost" and not any(
-            x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup)
-        ):
-            raise ValueError("objective min-cost needs at least one positive target (targets.training_tokens, targets.agents or targets.speedup)")
+        if self.objective == "min-cost" and not any(x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup)):
+            raise ValueError(
+                "objective min-cost needs at least one positive target (targets.training_tokens, targets.agents or targets.speedup)"
+            )
         return self
 
     @property

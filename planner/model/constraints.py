@@ -19,21 +19,21 @@ def define_budget(m: BuiltModel) -> None:
     """[1] capex + opex <= B  (MUSD). Opex = energy + maintenance + audit labour, per unit."""
     if m.inp.budget_usd is None:
         return
-    m.add("budget", "budget", m.cost_musd <= m.inp.budget_usd / MUSD, "capex + opex <= budget", "MUSD")
+    m.add("budget", "budget", m.cost_musd, "<=", m.inp.budget_usd / MUSD, "capex + opex <= budget", "MUSD")
 
 
 def define_power(m: BuiltModel) -> None:
     """[2] sum n * power_kw * PUE <= facility cap (kW), when a cap is set."""
     if m.inp.power_cap_kw is None:
         return
-    m.add("power", "power", m.power_kw <= m.inp.power_cap_kw, "facility power <= cap", "kW")
+    m.add("power", "power", m.power_kw, "<=", m.inp.power_cap_kw, "facility power <= cap", "kW")
 
 
 def define_training(m: BuiltModel) -> None:
     """[3] E + G <= sum n_train * train_tokens  (Gtok), the 6ND rule folded into train_tokens."""
     caps, f = m.inp.caps, m.flow
     supply = _sum([(m.count[(s, "training")], caps.at[s, "train_tokens"] / GTOK) for s, r in m.count if r == "training"])
-    m.add("training_compute", "training", f["E_ext"] + f["E_ver"] + f["G"] <= supply, "tokens trained <= training compute", "Gtok")
+    m.add("training_compute", "training", f["E_ext"] + f["E_ver"] + f["G"], "<=", supply, "tokens trained <= training compute", "Gtok")
 
 
 def define_exogenous(m: BuiltModel) -> None:
@@ -44,16 +44,30 @@ def define_exogenous(m: BuiltModel) -> None:
     E_fpga <= fpga_checkable_fraction * E_ver.
     """
     caps, f = m.inp.caps, m.flow
-    fpga = [(m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] == "fpga"]
-    other = [(m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] != "fpga"]
-    m.add("verification_supply", "exogenous", f["E_ver"] - f["E_fpga"] <= _sum(other), "CPU and audit verified tokens <= checks x tokens/check", "Gtok")
-    m.add("fpga_supply", "exogenous", f["E_fpga"] <= _sum(fpga), "FPGA verified tokens <= checks x tokens/check", "Gtok")
+    fpga = [
+        (m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] == "fpga"
+    ]
+    other = [
+        (m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] != "fpga"
+    ]
+    m.add(
+        "verification_supply",
+        "exogenous",
+        f["E_ver"] - f["E_fpga"],
+        "<=",
+        _sum(other),
+        "CPU and audit verified tokens <= checks x tokens/check",
+        "Gtok",
+    )
+    m.add("fpga_supply", "exogenous", f["E_fpga"], "<=", _sum(fpga), "FPGA verified tokens <= checks x tokens/check", "Gtok")
     frac = m.inp.scenario.data.fpga_checkable_fraction
-    m.add("fpga_share", "exogenous", f["E_fpga"] <= frac * f["E_ver"], "FPGA checks <= checkable share of verified tokens", "Gtok")
+    m.add("fpga_share", "exogenous", f["E_fpga"], "<=", frac * f["E_ver"], "FPGA checks <= checkable share of verified tokens", "Gtok")
     m.add(
         "external_data",
         "exogenous",
-        f["E_ext"] <= m.inp.scenario.data.external_tokens / GTOK,
+        f["E_ext"],
+        "<=",
+        m.inp.scenario.data.external_tokens / GTOK,
         "external tokens used <= external tokens available",
         "Gtok",
     )
@@ -70,7 +84,9 @@ def define_inference(m: BuiltModel) -> None:
         m.add(
             f"inference_split_{_key(item_id)}",
             "inference_split",
-            m.share[(item_id, "synthetic")] + m.share[(item_id, "agents")] == m.count[(item_id, "inference")],
+            m.share[(item_id, "synthetic")] + m.share[(item_id, "agents")],
+            "==",
+            m.count[(item_id, "inference")],
             f"{item_id}: synthetic + agent shares = inference units",
             "units",
         )
@@ -78,14 +94,15 @@ def define_inference(m: BuiltModel) -> None:
     agt = _sum([(v, caps.at[i, "agent_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "agents"])
     seconds = s.horizon_hours * 3600.0 * s.facility.availability
     per_agent = s.agents.tokens_per_s * seconds / GTOK
-    m.add("synthetic_supply", "inference", f["G"] <= syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
-    m.add("agent_throughput", "inference", per_agent * f["A"] <= agt, "agent tokens <= agent decode capacity", "Gtok")
+    m.add("synthetic_supply", "inference", f["G"], "<=", syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
+    m.add("agent_throughput", "inference", per_agent * f["A"], "<=", agt, "agent tokens <= agent decode capacity", "Gtok")
 
 
 def define_grounding(m: BuiltModel) -> None:
-    """[6] E >= alpha (E + G), written (1 - alpha) E - alpha G >= 0."""
+    """[6] E >= alpha (E + G)  (Gtok)."""
     a, f = m.inp.alpha_floor, m.flow
-    m.add("alpha_floor", "grounding", (1 - a) * (f["E_ext"] + f["E_ver"]) - a * f["G"] >= 0, "exogenous share >= alpha floor", "Gtok")
+    exo = f["E_ext"] + f["E_ver"]
+    m.add("alpha_floor", "grounding", exo, ">=", a * (exo + f["G"]), "exogenous tokens >= alpha floor x all tokens", "Gtok")
 
 
 def define_memory(m: BuiltModel) -> None:
@@ -96,26 +113,34 @@ def define_memory(m: BuiltModel) -> None:
     need = kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
     hbm = [(v, caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents"]
     tier = [(m.count[(i, r)], caps.at[i, "capacity_gb"]) for i, r in m.count if r == "memory"]
-    m.add("memory", "memory", need * f["A"] <= _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
+    m.add("memory", "memory", need * f["A"], "<=", _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
 
 
 def define_scaling(m: BuiltModel) -> None:
     """[8] Z <= intercept_k + slope_k * A for each segment of the speedup curve; A <= max_agents."""
     c, f = m.inp.curve, m.flow
     for k, (b, a) in enumerate(zip(c.slopes, c.intercepts, strict=True)):
-        m.add(f"speedup_{k:03d}", "speedup", f["Z"] <= float(a) + float(b) * f["A"], f"speedup segment {k}", "x")
-    m.add("agents_max", "speedup", f["A"] <= float(c.breakpoints[-1]), "agents <= end of the speedup curve", "agents")
+        m.add(f"speedup_{k:03d}", "speedup", f["Z"], "<=", float(a) + float(b) * f["A"], f"speedup segment {k}", "x")
+    m.add("agents_max", "speedup", f["A"], "<=", float(c.breakpoints[-1]), "agents <= end of the speedup curve", "agents")
 
 
 def define_targets(m: BuiltModel) -> None:
     """Targets (min-cost, and floors under max-progress): tokens (Gtok), agents, speedup (x)."""
     t, f = m.inp.scenario.targets, m.flow
     if t.training_tokens:
-        m.add("target_training_tokens", "targets", f["E_ext"] + f["E_ver"] + f["G"] >= t.training_tokens / GTOK, "training tokens >= target", "Gtok")
+        m.add(
+            "target_training_tokens",
+            "targets",
+            f["E_ext"] + f["E_ver"] + f["G"],
+            ">=",
+            t.training_tokens / GTOK,
+            "training tokens >= target",
+            "Gtok",
+        )
     if t.agents:
-        m.add("target_agents", "targets", f["A"] >= t.agents, "agents >= target", "agents")
+        m.add("target_agents", "targets", f["A"], ">=", t.agents, "agents >= target", "agents")
     if t.speedup:
-        m.add("target_speedup", "targets", f["Z"] >= t.speedup, "speedup >= target", "x")
+        m.add("target_speedup", "targets", f["Z"], ">=", t.speedup, "speedup >= target", "x")
 
 
 def define_progress(m: BuiltModel) -> None:
@@ -124,12 +149,14 @@ def define_progress(m: BuiltModel) -> None:
         return
     f, s = m.flow, m.inp.scenario
     if m.inp.progress_floor is not None:
-        m.add("progress_lexicographic", "objective", f["P"] >= m.inp.progress_floor, "progress >= stage-1 optimum (cost stage)", "x")
-    m.add("progress_ideas", "progress", f["P"] <= f["Z"], "progress <= speedup from agents", "x")
+        m.add("progress_lexicographic", "objective", f["P"], ">=", m.inp.progress_floor, "progress >= stage-1 optimum (cost stage)", "x")
+    m.add("progress_ideas", "progress", f["P"], "<=", f["Z"], "progress <= speedup from agents", "x")
     m.add(
         "progress_experiments",
         "progress",
-        f["P"] * (s.progress.tokens_per_unit / GTOK) <= f["E_ext"] + f["E_ver"] + f["G"],
+        f["P"] * (s.progress.tokens_per_unit / GTOK),
+        "<=",
+        f["E_ext"] + f["E_ver"] + f["G"],
         "progress <= grounded training tokens / tokens per unit",
         "Gtok",
     )

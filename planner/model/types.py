@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pulp
@@ -37,9 +37,14 @@ class ModelInput:
 
 @dataclass
 class ConstraintInfo:
+    """A named constraint ``lhs sense rhs`` with both sides kept for reporting."""
+
     name: str
     family: str
     constraint: pulp.LpConstraint
+    lhs: pulp.LpAffineExpression
+    sense: str
+    rhs: pulp.LpAffineExpression
     description: str
     unit: str
 
@@ -55,9 +60,18 @@ class BuiltModel:
     power_kw: pulp.LpAffineExpression
     constraints: dict[str, ConstraintInfo] = field(default_factory=dict)
 
-    def add(self, name: str, family: str, constraint: pulp.LpConstraint, description: str, unit: str) -> None:
-        """Add a named constraint (names are deterministic and unique)."""
+    def add(self, name: str, family: str, lhs: Any, sense: str, rhs: Any, description: str, unit: str) -> None:
+        """Add the named constraint ``lhs sense rhs`` (names are deterministic and unique)."""
         if name in self.constraints:
             raise ValueError(f"duplicate constraint name {name}")
-        self.problem += constraint, name
-        self.constraints[name] = ConstraintInfo(name, family, self.problem.constraints[name], description, unit)
+        lhs_e, rhs_e = pulp.LpAffineExpression(lhs), pulp.LpAffineExpression(rhs)
+        if sense == "<=":
+            con = lhs_e <= rhs_e
+        elif sense == ">=":
+            con = lhs_e >= rhs_e
+        elif sense == "==":
+            con = lhs_e == rhs_e
+        else:
+            raise ValueError(f"unknown sense {sense!r}")
+        self.problem += con, name
+        self.constraints[name] = ConstraintInfo(name, family, self.problem.constraints[name], lhs_e, sense, rhs_e, description, unit)

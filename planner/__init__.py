@@ -7,10 +7,10 @@
 
 __version__ = "0.1.0"
 
-from .errors import InfeasiblePlan, PlannerError, ScenarioError, SolverError  # noqa: E402
-from .plan import plan  # noqa: E402
-from .results import Plan, PlanStatus  # noqa: E402
-from .scenario import Scenario, build_scenario, load_scenario, parse_money, with_changes  # noqa: E402
+from .errors import InfeasiblePlan, PlannerError, ScenarioError, SolverError
+from .plan import plan
+from .results import Plan, PlanStatus
+from .scenario import Scenario, build_scenario, load_scenario, parse_money, with_changes
 
 __all__ = [
     "InfeasiblePlan",

@@ -134,9 +134,15 @@ class SpeedupCurve:
 
 
 def speedup_curve(scenario: Scenario) -> SpeedupCurve:
-    """Breakpoints 0, 1 and a geometric grid up to ``agents.max_agents``; secant lines between."""
+    """Breakpoints 0, 1 and a geometric grid up to ``agents.max_agents`` (for USL, up to its peak
+    if that comes first); secant lines between."""
     spec = scenario.agents
-    inner = np.geomspace(1.0, spec.max_agents, spec.breakpoints - 1)
+    end = spec.max_agents
+    if spec.scaling == "usl" and spec.usl_kappa > 0:
+        # Past the USL peak N* = sqrt((1 - sigma) / kappa) more agents lower the speedup (and the
+        # tail is convex), so the agent axis ends at the peak: buying agents there never helps.
+        end = min(end, max(1.0 + 1e-9, math.sqrt((1.0 - spec.usl_sigma) / spec.usl_kappa)))
+    inner = np.geomspace(1.0, end, spec.breakpoints - 1)
     bps = np.unique(np.concatenate([[0.0], inner]))
     if spec.scaling == "amdahl":
         params = {"p": spec.parallel_fraction}

@@ -92,8 +92,8 @@ def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None 
 
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
     table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
-    for _, label in columns:
-        table.add_column(label, overflow="fold")
+    for i, (_, label) in enumerate(columns):
+        table.add_column(label, overflow="fold", no_wrap=i == 0)
     for r in rows:
         table.add_row(*[str(r.get(k, "")) for k, _ in columns])
     buf = io.StringIO()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ScenarioError
 
 Objective = Literal["min-cost", "max-progress"]
+MIN_ALPHA_FLOOR = 1e-4  # below this CBC's tolerances make the floor numerically zero (see docs/model.md)
 SolverName = Literal["cbc", "highs"]
 
 
@@ -127,6 +128,15 @@ class Scenario(_Strict):
     @classmethod
     def _money(cls, v: Any) -> Any:
         return parse_money(v) if isinstance(v, str) else v
+
+    @field_validator("alpha_floor")
+    @classmethod
+    def _floor_resolvable(cls, v: float) -> float:
+        if 0 < v < MIN_ALPHA_FLOOR:
+            raise ValueError(
+                f"expected 0 or a floor of at least {MIN_ALPHA_FLOOR:g}; smaller floors are below the solvers' numerical tolerance"
+            )
+        return v
 
     @model_validator(mode="after")
     def _targets_for_min_cost(self) -> Scenario:

@@ -40,7 +40,7 @@ def make_solver(name: str, *, gap_rel: float = DEFAULT_GAP_REL, time_limit_s: fl
     then proven within that fraction of the best possible.
     """
     if name == "cbc":
-        solver = pulp.PULP_CBC_CMD(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1)
+        solver = pulp.PULP_CBC_CMD(msg=False, gapRel=gap_rel, timeLimit=time_limit_s)
     elif name == "highs":
         solver = pulp.HiGHS(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1)
     else:

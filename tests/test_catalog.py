@@ -10,9 +10,22 @@ from hwcatalog import CatalogError, UnknownItemError, load_catalog, load_schema,
 from tests.conftest import TODAY, write
 
 ACCELERATORS = [
-    "nvidia-a100-80gb-sxm", "nvidia-h100-sxm", "nvidia-h100-pcie", "nvidia-h200-sxm", "nvidia-b200", "nvidia-gb200",
-    "nvidia-gb200-nvl72", "nvidia-l40s", "amd-mi300x", "amd-mi325x", "amd-mi355x", "google-tpu-v5e", "google-tpu-v5p",
-    "google-tpu-v6e", "intel-gaudi3", "aws-trainium2",
+    "nvidia-a100-80gb-sxm",
+    "nvidia-h100-sxm",
+    "nvidia-h100-pcie",
+    "nvidia-h200-sxm",
+    "nvidia-b200",
+    "nvidia-gb200",
+    "nvidia-gb200-nvl72",
+    "nvidia-l40s",
+    "amd-mi300x",
+    "amd-mi325x",
+    "amd-mi355x",
+    "google-tpu-v5e",
+    "google-tpu-v5p",
+    "google-tpu-v6e",
+    "intel-gaudi3",
+    "aws-trainium2",
 ]
 
 
@@ -181,24 +194,56 @@ def test_staleness_warnings(tmp_path):
         ("a.csv", "id,price_usd,date\nnvidia-h100-sxm,abc,2026-01-01\n", r"row 2, field 'price_usd': expected a number in USD"),
         ("a.csv", "id,price_usd,date\nnvidia-h100-sxm,-5,2026-01-01\n", r"field 'price_usd': expected USD in \[0, 1e\+08\]"),
         ("a.csv", "id,hbm_gb,date\nnvidia-h100-sxm,1e9,2026-01-01\n", r"field 'hbm_gb': expected GB in"),
-        ("a.csv", "id,price_usd,date\nnvidia-h100-smx,1,2026-01-01\n", r"unknown item id 'nvidia-h100-smx' \(did you mean 'nvidia-h100-sxm'"),
+        (
+            "a.csv",
+            "id,price_usd,date\nnvidia-h100-smx,1,2026-01-01\n",
+            r"unknown item id 'nvidia-h100-smx' \(did you mean 'nvidia-h100-sxm'",
+        ),
         ("a.csv", "id,price_usd\nnvidia-h100-sxm,20000\n", r"field 'source_date': expected the date of the source"),
         ("a.csv", "id,price_usd,date\nnvidia-h100-sxm,20000,01/10/2026\n", r"field 'source_date': expected an ISO date"),
-        ("a.csv", "id,action,price_usd,date\nnvidia-h100-sxm,replace,1,2026-01-01\n", r"field 'action': expected one of set, add, disable, discount"),
+        (
+            "a.csv",
+            "id,action,price_usd,date\nnvidia-h100-sxm,replace,1,2026-01-01\n",
+            r"field 'action': expected one of set, add, disable, discount",
+        ),
         ("a.csv", "id,action\nnvidia-h100-smx,disable\n", r"unknown item id"),
         ("a.csv", "vendor,discount,action\nNVDIA,0.1,discount\n", r"field 'vendor': unknown vendor 'NVDIA' \(did you mean 'NVIDIA'\?\)"),
         ("a.csv", "vendor,discount,action\nNVIDIA,1.5,discount\n", r"field 'discount': expected a fraction in \[0, 1\)"),
-        ("a.csv", "id,checks_per_hour,date\nnvidia-h100-sxm,5,2026-01-01\n", r"attribute 'checks_per_hour' does not apply to category 'accelerator'"),
+        (
+            "a.csv",
+            "id,checks_per_hour,date\nnvidia-h100-sxm,5,2026-01-01\n",
+            r"attribute 'checks_per_hour' does not apply to category 'accelerator'",
+        ),
         ("a.csv", "id\nnvidia-h100-sxm\n", r"a 'set' row must give at least one attribute"),
-        ("a.csv", "id,action,name,vendor,category,kind,price_usd,date\nnvidia-h100-sxm,add,X,NVIDIA,accelerator,gpu,1,2026-01-01\n", r"already exists"),
-        ("a.csv", "id,action,name,vendor,category,kind,price_usd,date\nnew-gpu,add,X,Acme,accelerator,gpu,1,2026-01-01\n", r"a new accelerator needs bf16_tflops"),
-        ("a.csv", "id,action,name,vendor,category,kind,price_usd,date\nnew-gpu,add,X,Acme,gizmo,gpu,1,2026-01-01\n", r"field 'category': expected one of accelerator"),
-        ("a.csv", "id,action,name,vendor,category,kind,price_usd,date\nNew GPU,add,X,Acme,memory,cxl,1,2026-01-01\n", r"field 'id': expected lowercase"),
+        (
+            "a.csv",
+            "id,action,name,vendor,category,kind,price_usd,date\nnvidia-h100-sxm,add,X,NVIDIA,accelerator,gpu,1,2026-01-01\n",
+            r"already exists",
+        ),
+        (
+            "a.csv",
+            "id,action,name,vendor,category,kind,price_usd,date\nnew-gpu,add,X,Acme,accelerator,gpu,1,2026-01-01\n",
+            r"a new accelerator needs bf16_tflops",
+        ),
+        (
+            "a.csv",
+            "id,action,name,vendor,category,kind,price_usd,date\nnew-gpu,add,X,Acme,gizmo,gpu,1,2026-01-01\n",
+            r"field 'category': expected one of accelerator",
+        ),
+        (
+            "a.csv",
+            "id,action,name,vendor,category,kind,price_usd,date\nNew GPU,add,X,Acme,memory,cxl,1,2026-01-01\n",
+            r"field 'id': expected lowercase",
+        ),
         ("a.csv", "id,price_usd,date,basis\nnvidia-h100-sxm,1,2026-01-01,estimate\n", r"field 'note': an estimate needs its reasoning"),
         ("a.csv", "id,price_usd,date,currency_year\nnvidia-h100-sxm,1,2026-01-01,twenty\n", r"field 'currency_year': expected a year"),
         ("a.yaml", "items: [\n", r"a.yaml.*invalid YAML"),
         ("a.yaml", "quotes: []\n", r"field 'quotes': unknown key"),
-        ("a.yaml", "items:\n  - {id: nvidia-h100-sxm, prize_usd: 3}\n", r"row items\[0\], field 'prize_usd': unknown field \(did you mean 'price_usd'\?\)"),
+        (
+            "a.yaml",
+            "items:\n  - {id: nvidia-h100-sxm, prize_usd: 3}\n",
+            r"row items\[0\], field 'prize_usd': unknown field \(did you mean 'price_usd'\?\)",
+        ),
         ("a.yaml", "items: {id: x}\n", r"field 'items': expected a list"),
         ("a.yaml", "- 1\n", r"expected a mapping"),
         ("a.txt", "id\n", r"unsupported file type '.txt'"),
@@ -246,6 +291,8 @@ def test_bundled_tables_validation_paths(monkeypatch):
     figs_dup = "item_id,attribute,value,basis,source,source_date\nx-1,capacity_gb,1,datasheet,http://x,2024-01-01\nx-1,capacity_gb,2,datasheet,http://x,2024-01-01\n"
     with pytest.raises(CatalogError, match="duplicate figure 'capacity_gb'"):
         mod._parse_catalog_tables(items1, figs_dup, schema, "items.csv", "figures.csv", "bundled")
-    good_items, good_figs = mod._parse_catalog_tables(items1, "item_id,attribute,value,basis,source,source_date\n", schema, "items.csv", "figures.csv", "bundled")
+    good_items, good_figs = mod._parse_catalog_tables(
+        items1, "item_id,attribute,value,basis,source,source_date\n", schema, "items.csv", "figures.csv", "bundled"
+    )
     with pytest.raises(CatalogError, match=r"item 'x-1' \(memory\) has no 'power_kw'"):
         mod._check_required(good_items, good_figs, schema, "figures.csv")

@@ -19,7 +19,8 @@ __all__ = ["BuiltModel", "ModelInput", "build_model"]
 
 def build_model(inp: ModelInput) -> BuiltModel:
     """Build the PuLP problem for ``inp`` (deterministic names, no solving)."""
-    sense = pulp.LpMaximize if inp.objective == "max-progress" else pulp.LpMinimize
+    maximise = inp.objective == "max-progress" and inp.progress_floor is None
+    sense = pulp.LpMaximize if maximise else pulp.LpMinimize
     problem = pulp.LpProblem(f"plan_{inp.objective.replace('-', '_')}", sense)
     model = define_variables(problem, inp)
     define_constraints(model)

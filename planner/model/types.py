@@ -74,4 +74,4 @@ class BuiltModel:
         else:
             raise ValueError(f"unknown sense {sense!r}")
         self.problem += con, name
-        self.constraints[name] = ConstraintInfo(name, family, self.problem.constraints[name], lhs_e, sense, rhs_e, description, unit)
+        self.constraints[name] = ConstraintInfo(name, family, con, lhs_e, sense, rhs_e, description, unit)

@@ -1,0 +1,93 @@
+"""Invariants of the planner (hypothesis), on the toy catalog with an exact MIP gap."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import InfeasiblePlan, load_scenario, plan, with_changes
+from planner.report import render_plan
+from tests.conftest import DATA
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+RTOL = 1e-5
+
+budgets = st.floats(min_value=3e4, max_value=3e6)
+floors = st.one_of(st.just(0.0), st.floats(min_value=1e-4, max_value=0.9))
+
+
+def _base(objective: str):
+    s = load_scenario(DATA / "toy-scenario.yaml")
+    changes = {"data.external_tokens": 2e11, "inference.synthetic_batch": 1000, "objective": objective}
+    if objective == "max-progress":
+        changes["targets.training_tokens"] = None
+    return with_changes(s, changes)
+
+
+def _progress(s, cat):
+    return plan(s, cat, marginals=False).progress["value"]
+
+
+def _cost(s, cat):
+    try:
+        return plan(s, cat, marginals=False).cost["total"]
+    except InfeasiblePlan:
+        return float("inf")
+
+
+@SETTINGS
+@given(b1=budgets, b2=budgets, a=floors)
+def test_more_budget_never_lowers_progress(toy_catalog, b1, b2, a):
+    lo, hi = sorted((b1, b2))
+    s = with_changes(_base("max-progress"), {"alpha_floor": a})
+    p_lo = _progress(with_changes(s, {"budget_usd": lo}), toy_catalog)
+    p_hi = _progress(with_changes(s, {"budget_usd": hi}), toy_catalog)
+    assert p_hi >= p_lo * (1 - RTOL) - 1e-9
+
+
+@SETTINGS
+@given(a1=floors, a2=floors, tokens=st.floats(min_value=1e11, max_value=1e13))
+def test_higher_floor_never_lowers_cost(toy_catalog, a1, a2, tokens):
+    lo, hi = sorted((a1, a2))
+    s = with_changes(_base("min-cost"), {"budget_usd": 1e8, "targets.training_tokens": tokens})
+    assert _cost(with_changes(s, {"alpha_floor": hi}), toy_catalog) >= _cost(with_changes(s, {"alpha_floor": lo}), toy_catalog) * (1 - RTOL)
+
+
+@SETTINGS
+@given(a1=floors, a2=floors, b=budgets)
+def test_higher_floor_never_raises_progress(toy_catalog, a1, a2, b):
+    lo, hi = sorted((a1, a2))
+    s = with_changes(_base("max-progress"), {"budget_usd": b})
+    assert (
+        _progress(with_changes(s, {"alpha_floor": hi}), toy_catalog)
+        <= _progress(with_changes(s, {"alpha_floor": lo}), toy_catalog) * (1 + RTOL) + 1e-9
+    )
+
+
+@SETTINGS
+@given(b=budgets, a=floors, objective=st.sampled_from(["max-progress", "min-cost"]), agents=st.sampled_from([None, 5, 50]))
+def test_plan_invariants(toy_catalog, b, a, objective, agents):
+    s = with_changes(
+        _base(objective),
+        {"budget_usd": b, "alpha_floor": a, "targets.agents": agents, "targets.training_tokens": 1e11 if objective == "min-cost" else None},
+    )
+    try:
+        p = plan(s, toy_catalog, marginals=False)
+    except InfeasiblePlan:
+        return
+    assert p.cost["total"] <= b * (1 + 1e-9)  # the budget is never exceeded
+    if p.alpha is not None:
+        assert p.alpha >= a - 1e-6  # alpha >= floor
+    items = p.line_items
+    assert items["extended_price_usd"].sum() == pytest.approx(p.cost["capex"], rel=1e-12, abs=1e-6)  # line items sum to capex
+    assert (items["quantity"] >= 1).all() and (items["quantity"] == items["quantity"].round()).all()
+    assert p.spend_by_role["total_usd"].sum() == pytest.approx(p.cost["total"], rel=1e-12, abs=1e-6)
+    assert p.memory["available_gb"] >= p.memory["needed_gb"] * (1 - 1e-6) - 1e-6
+    assert p.speedup["counted"] <= p.speedup["law"] + 1e-6  # never more speedup than the law
+    # JSON export round-trips
+    data = json.loads(render_plan(p, "json"))
+    assert data == json.loads(json.dumps(p.to_dict()))
+    assert data["cost_usd"]["total"] == pytest.approx(p.cost["total"])

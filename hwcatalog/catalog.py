@@ -453,7 +453,7 @@ def _apply_overlay(
             missing = [a for a in schema.required_attributes(item["category"]) if (item_id, a) not in figures]
             if missing:
                 raise CatalogError(f"a new {item['category']} needs {', '.join(missing)}", file=file, row=row, field=missing[0])
-    for row, vendor, frac in discounts:
+    for _row, vendor, frac in discounts:
         for item_id, item in items.items():
             fig = figures.get((item_id, "price_usd"))
             if item["vendor"] != vendor or fig is None or fig["basis"] == "quote":

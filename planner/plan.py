@@ -195,9 +195,8 @@ def diagnose_infeasible(scenario: Scenario, caps: pd.DataFrame, curve: Any) -> I
                 least_kw = float(m.power_kw.value() or 0.0)
                 if least_kw > scenario.facility.power_cap_kw:
                     suggestions["least_power_cap_kw"] = least_kw
-                    conflicts.append(
-                        f"power cap ({scenario.facility.power_cap_kw:,.0f} kW) < least power for {target_txt} within the budget ({least_kw:,.0f} kW)"
-                    )
+                    cap = scenario.facility.power_cap_kw
+                    conflicts.append(f"power cap ({cap:,.0f} kW) < least power for {target_txt} within the budget ({least_kw:,.0f} kW)")
     if scenario.alpha_floor > 0:
         ok0, _ = _feasible(replace(base, alpha_floor=0.0))
         if ok0:

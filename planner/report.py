@@ -68,7 +68,7 @@ def num(x: Any, digits: int = 3) -> str:
         return "0"
     if abs(x) >= 10**digits or float(x).is_integer():
         return f"{x:,.0f}" if abs(x) < 1e15 else f"{x:.{digits}g}"
-    return f"{x:,.{max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))}f}"
+    return f"{x:,.{max(0, digits - 1 - math.floor(math.log10(abs(x))))}f}"
 
 
 def pct(x: Any, digits: int = 1) -> str:

@@ -129,7 +129,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
     s = m.inp.scenario
     caps = m.inp.caps
     items = catalog.items
-    counts = {k: int(round(_val(v))) for k, v in m.count.items()}
+    counts = {k: round(_val(v)) for k, v in m.count.items()}
     rows = []
     for (item_id, role), q in counts.items():
         if q <= 0:

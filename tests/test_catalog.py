@@ -286,7 +286,7 @@ def test_bundled_tables_validation_paths(monkeypatch):
     items1 = items.splitlines(keepends=True)
     items1 = "".join(items1[:2])
     figs = "item_id,attribute,value,basis,source,source_date\nx-2,capacity_gb,1,datasheet,http://x,2024-01-01\n"
-    with pytest.raises(CatalogError, match="figures.csv, row 2, field 'id': unknown item id 'x-2'"):
+    with pytest.raises(CatalogError, match=r"figures.csv, row 2, field 'id': unknown item id 'x-2'"):
         mod._parse_catalog_tables(items1, figs, schema, "items.csv", "figures.csv", "bundled")
     figs_dup = "item_id,attribute,value,basis,source,source_date\nx-1,capacity_gb,1,datasheet,http://x,2024-01-01\nx-1,capacity_gb,2,datasheet,http://x,2024-01-01\n"
     with pytest.raises(CatalogError, match="duplicate figure 'capacity_gb'"):

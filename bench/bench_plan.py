@@ -90,7 +90,8 @@ def time_cli(repeats: int) -> float:
     runs = []
     for _ in range(repeats):
         t = time.perf_counter()
-        subprocess.run([*cmd, "--scenario", str(ROOT / "examples" / "mid-size-lab.yaml"), "--format", "json", "-q"], check=True, capture_output=True)
+        args = ["--scenario", str(ROOT / "examples" / "mid-size-lab.yaml"), "--format", "json", "-q"]
+        subprocess.run([*cmd, *args], check=True, capture_output=True)
         runs.append(time.perf_counter() - t)
     return statistics.median(runs)
 

@@ -17,14 +17,18 @@ from hwcatalog import CatalogError, load_catalog, select, validate_file
 from hwcatalog.catalog import DEFAULT_MAX_PRICE_AGE_DAYS, Catalog
 
 from . import __version__
+from .collapse import parse_schedule, recommend_floor, simulate
 from .errors import InfeasiblePlan, PlannerError, ScenarioError, SolverError
 from .output import check_writable, write_atomic
 from .plan import plan as run_plan
-from .report import FORMATS, render_plan, texttable
+from .report import FORMATS, render_collapse, render_plan, render_recommendation, texttable
 from .scenario import load_scenario, parse_money
 from .serialize import clean
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
+DEFAULT_COLLAPSE_SAMPLES = 100
+DEFAULT_COLLAPSE_TOLERANCE = 0.05
+DEFAULT_COLLAPSE_ALPHAS = (0.0, 0.01, 0.1, 0.5)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,6 +153,20 @@ age_option = click.option(
 @click.option("--only", multiple=True, metavar="ID", help="Plan only with these catalog ids (repeat or comma-separate).")
 @click.option("--exclude", multiple=True, metavar="ID", help="Never buy these catalog ids (repeat or comma-separate).")
 @click.option("--solver", type=click.Choice(["cbc", "highs"]), help="MILP solver (default cbc).")
+@click.option(
+    "--collapse-samples",
+    type=click.IntRange(min=2),
+    default=DEFAULT_COLLAPSE_SAMPLES,
+    show_default=True,
+    help="With --alpha-floor auto: samples per refit n.",
+)
+@click.option(
+    "--collapse-tolerance",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=DEFAULT_COLLAPSE_TOLERANCE,
+    show_default=True,
+    help="With --alpha-floor auto: tolerated long-run loss of diversity D.",
+)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True, help="Report format.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file (atomically).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
@@ -207,11 +225,16 @@ def scenario_overrides(
 def run_plan_command(**opts: Any) -> None:
     if opts["output"]:
         check_writable(opts["output"], force=opts["force"])
+    recommendation = None
     if opts["alpha_floor"] == "auto":
-        raise ScenarioError(
-            "--alpha-floor auto needs the collapse simulator, which this version does not include; give a number in [0, 1]",
-            field="alpha_floor",
-        )
+        recommendation = recommend_floor(opts["collapse_samples"], opts["collapse_tolerance"])
+        if recommendation.alpha_floor is None:
+            raise ScenarioError(
+                f"--alpha-floor auto: no alpha <= 1 keeps the long-run loss of diversity at or below "
+                f"{opts['collapse_tolerance']:g} with {opts['collapse_samples']} samples per refit "
+                f"(least possible {recommendation.min_loss:.4g}); raise --collapse-tolerance or --collapse-samples",
+                field="alpha_floor",
+            )
     overrides = scenario_overrides(
         budget=opts["budget"],
         alpha_floor=opts["alpha_floor"],
@@ -222,6 +245,9 @@ def run_plan_command(**opts: Any) -> None:
         exclude=opts["exclude"],
         solver=opts["solver"],
     )
+    if recommendation is not None:
+        overrides["alpha_floor"] = recommendation.alpha_floor
+        overrides["alpha_floor_basis"] = recommendation.basis
     scenario = load_scenario(opts["scenario_file"], overrides)
     catalog = _load_catalog(opts["catalogs"], opts["max_price_age_days"])
     _warn(catalog.warnings, opts["quiet"])
@@ -384,6 +410,88 @@ def catalog_validate(file: str) -> None:
     """Validate an overlay file (CSV or YAML) against the bundled catalog."""
     n = validate_file(file)
     click.echo(f"{file}: ok ({n} records)")
+
+
+# -------------------------------------------------------------------------------------------- collapse
+
+
+@cli.command()
+@click.option("--family", type=click.Choice(["gaussian", "categorical"]), default="gaussian", show_default=True)
+@click.option(
+    "--alpha",
+    "alphas",
+    multiple=True,
+    type=click.FloatRange(0, 1),
+    help="Constant exogenous share; repeat to compare (default 0, 0.01, 0.1, 0.5).",
+)
+@click.option(
+    "--schedule",
+    "schedules",
+    multiple=True,
+    help="alpha_t schedule: const:A, exp:A0,R, linear:A0,T0, harmonic:A0, cyclic:A,P,ON, list:A1,A2,...",
+)
+@click.option("--samples", type=click.IntRange(min=2), default=DEFAULT_COLLAPSE_SAMPLES, show_default=True, help="Samples per refit n.")
+@click.option("--generations", type=click.IntRange(min=1, max=100000), default=200, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1, max=10_000_000), default=2000, show_default=True, help="Independent runs.")
+@click.option("--estimator", type=click.Choice(["mle", "unbiased"]), default="mle", show_default=True, help="Gaussian variance estimator.")
+@click.option("--mode", type=click.Choice(["replace", "accumulate"]), default="replace", show_default=True)
+@click.option("--zipf-k", type=click.IntRange(min=2, max=1_000_000), default=100, show_default=True, help="Categorical: symbols K.")
+@click.option("--zipf-s", type=click.FloatRange(min=0), default=1.1, show_default=True, help="Categorical: Zipf exponent s.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--recommend", is_flag=True, help="Print the smallest alpha floor meeting --tolerance (gaussian, MLE, closed form).")
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    help="With --recommend: tolerated long-run loss of diversity D.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this file (atomically).")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@translate_errors
+def collapse(**o: Any) -> None:
+    """Simulate recursive self-training and recommend an alpha floor.
+
+    \b
+    plan collapse --alpha 0 --alpha 0.1 --samples 100 --generations 200
+    plan collapse --family categorical --schedule exp:0.5,0.95 --format html --output c.html
+    plan collapse --recommend --samples 100 --tolerance 0.05
+    """
+    if o["output"]:
+        check_writable(o["output"], force=o["force"])
+    if o["recommend"]:
+        if o["tolerance"] is None:
+            raise click.UsageError("--recommend needs --tolerance D (the tolerated long-run loss of diversity, in (0, 1))")
+        if o["fmt"] == "html":
+            raise click.UsageError("--recommend prints table or json")
+        _emit(render_recommendation(recommend_floor(o["samples"], o["tolerance"]), o["fmt"]), o["output"], o["force"])
+        return
+    plans: list[tuple[list[float], float | list[float], str | None]] = []
+    for text in o["schedules"]:
+        try:
+            a = parse_schedule(text, o["generations"])
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--schedule") from None
+        plans.append((a, a, text))
+    alphas = o["alphas"] or (() if o["schedules"] else DEFAULT_COLLAPSE_ALPHAS)
+    for alpha in alphas:
+        plans.append(([alpha] * o["generations"], alpha, None))
+    results = [
+        simulate(
+            o["family"],
+            a,
+            samples=o["samples"],
+            runs=o["runs"],
+            estimator=o["estimator"],
+            mode=o["mode"],
+            seed=o["seed"],
+            zipf_k=o["zipf_k"],
+            zipf_s=o["zipf_s"],
+            alpha_label=label,
+            schedule=sched,
+        )
+        for a, label, sched in plans
+    ]
+    _emit(render_collapse(results, o["fmt"]), o["output"], o["force"])
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -25,6 +25,12 @@ def check_writable(path: str | Path, *, force: bool) -> Path:
     return p
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, data: str | bytes | Callable[[Path], None], *, force: bool) -> Path:
     """Write ``data`` (text, bytes, or a function that writes a given temporary path) to ``path``.
 
@@ -42,6 +48,7 @@ def write_atomic(path: str | Path, data: str | bytes | Callable[[Path], None], *
             tmp_path.write_bytes(data)
         else:
             tmp_path.write_text(data, encoding="utf-8")
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp_path, p)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -227,3 +227,75 @@ def render_plan(plan: Any, fmt: str) -> str:
             "alpha": chart_alpha(plan.alpha, plan.alpha_floor),
         }
     return render_template(f"plan.{_EXT[fmt]}.j2", **ctx)
+
+
+# -------------------------------------------------------------------------------------------- collapse
+
+SERIES_LABELS = {
+    "variance_mean": "mean fitted variance",
+    "variance_median": "median fitted variance",
+    "log_variance_mean": "mean log variance",
+    "mean_sq_drift": "mean squared drift of the mean",
+    "support_mean": "surviving support (symbols)",
+    "entropy_mean": "entropy (nats)",
+    "gini_mean": "Gini-Simpson index",
+    "missing_mass_mean": "missing true mass",
+    "l2_sq_mean": "squared L2 distance to the truth",
+}
+BAND_OF = {"variance_mean": "variance", "variance_median": "variance", "support_mean": "support", "entropy_mean": "entropy"}
+
+
+def _label(res: Any) -> str:
+    return res.schedule if res.schedule else f"alpha = {res.alpha:g}"
+
+
+def chart_series(results: list[Any], key: str) -> Markup:
+    import numpy as np
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.4, 3.0))
+    for res in results:
+        y = np.asarray(res.series[key], dtype=float)
+        x = np.arange(len(y))
+        (line,) = ax.plot(x, y, label=_label(res), lw=1.4)
+        band = res.bands.get(BAND_OF.get(key, ""))
+        if band and key != "variance_mean":
+            ax.fill_between(x, band["p05"], band["p95"], color=line.get_color(), alpha=0.12, lw=0)
+    ax.set_xlabel("generation")
+    ax.set_title(SERIES_LABELS.get(key, key))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=7)
+    return _svg(fig)
+
+
+def collapse_rows(res: Any) -> list[dict[str, str]]:
+    """Rows of selected generations (0, 1, 2, 5, 10, 20, 50, 100, ..., last) for the text table."""
+    T = res.generations
+    picks = sorted({g for g in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if g <= T} | {T})
+    rows = []
+    for g in picks:
+        row = {"generation": str(g), "alpha_eff": "" if g == 0 else f"{res.effective_alpha[g - 1]:.4g}"}
+        for key, values in res.series.items():
+            row[key] = f"{values[g]:.5g}"
+        rows.append(row)
+    return rows
+
+
+def render_collapse(results: list[Any], fmt: str) -> str:
+    """Render simulations: ``json`` (object for one, array for several), ``table``, ``html``."""
+    if fmt == "json":
+        data = [r.to_dict() for r in results]
+        return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+    if fmt == "table":
+        return render_template("collapse.txt.j2", results=results, rows=[collapse_rows(r) for r in results], labels=SERIES_LABELS)
+    if fmt == "html":
+        keys = list(results[0].series)
+        charts = {k: chart_series(results, k) for k in keys}
+        return render_template("collapse.html.j2", results=results, charts=charts, labels=SERIES_LABELS)
+    raise ValueError(f"unknown format {fmt!r}; expected table, json or html")
+
+
+def render_recommendation(rec: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rec.to_dict(), indent=2) + "\n"
+    return render_template("recommend.txt.j2", r=rec.to_dict())

@@ -80,6 +80,16 @@ def _val(v: pulp.LpVariable | None) -> float:
     return 0.0 if x is None else float(x)
 
 
+REGIME_NOTES = {
+    "anchored": "the floor keeps the exogenous share alpha_t at or above a positive value, so inf alpha_t > 0 and "
+    "recursive training stays anchored to the external distribution (Zenil 2026)",
+    "unguarded": "exogenous tokens are used now, but no floor keeps their share above zero as the loop repeats; "
+    "if alpha_t drifts to 0 the model collapses",
+    "collapse-prone": "no exogenous tokens and no floor: training repeatedly on the model's own output loses "
+    "diversity (entropy decays, variance random-walks away; Shumailov et al. 2024)",
+}
+
+
 def regime(alpha_floor: float, alpha: float | None) -> str:
     """Name the plan's regime in the terms of the collapse theory.
 

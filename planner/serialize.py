@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import __version__
+from .results import REGIME_NOTES
 
 if TYPE_CHECKING:
     from .results import Plan
@@ -57,6 +58,7 @@ def plan_to_dict(p: Plan) -> dict[str, Any]:
         "alpha_floor_basis": s.alpha_floor_basis,
         "alpha": p.alpha,
         "regime": p.regime,
+        "regime_note": REGIME_NOTES[p.regime],
         "cost_usd": {
             "capex": p.cost["capex"],
             "opex": p.cost["opex"],

@@ -92,7 +92,7 @@ def test_output_atomic_and_force(run, tmp_path):
         (["--only", "nvidia-h100-smx"], 1, "did you mean 'nvidia-h100-sxm'"),
         (["--scenario", "/nonexistent.yaml"], 1, "/nonexistent.yaml: file not found"),
         (["--catalog", "/nonexistent.csv"], 1, "/nonexistent.csv: file not found"),
-        (["--alpha-floor", "auto"], 1, "alpha_floor"),
+        (["--alpha-floor", "auto", "--collapse-tolerance", "0.001"], 1, "no alpha <= 1 keeps the long-run loss"),
     ],
 )
 def test_error_paths(run, args, code, message):

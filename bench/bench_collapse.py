@@ -39,9 +39,8 @@ def main() -> None:
             simulate(kw["family"], [args.alpha] * 200, seed=seed, **{k: v for k, v in kw.items() if k != "family"})
             times.append(time.perf_counter() - t)
         med = statistics.median(times)
-        print(
-            f"{label:48s} median {med:.3f} s (min {min(times):.3f}, max {max(times):.3f}; target < {target:g} s) {'OK' if med < target else 'OVER'}"
-        )
+        verdict = "OK" if med < target else "OVER"
+        print(f"{label:48s} median {med:.3f} s (min {min(times):.3f}, max {max(times):.3f}; target < {target:g} s) {verdict}")
 
 
 if __name__ == "__main__":

@@ -219,3 +219,18 @@ def test_catalog_validate(run, tmp_path):
     bad = write(tmp_path, "bad.yaml", "items:\n  - {id: nvidia-h100-sxm, price_usd: -1, date: 2026-10-01}\n")
     r = run("catalog", "validate", str(bad))
     assert r.exit_code == 1 and "items[0], field 'price_usd'" in r.stderr
+
+
+def test_every_subpackage_is_declared_in_pyproject():
+    """A subpackage missing from pyproject's list installs without it (the wheel check in CI)."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.relative_to(ROOT).parent.parts)
+        for p in ROOT.glob("*/**/__init__.py")
+        if p.relative_to(ROOT).parts[0] in ("planner", "hwcatalog")
+    }
+    assert found <= declared, found - declared

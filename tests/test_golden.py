@@ -53,3 +53,15 @@ def test_example_matches_golden(path, catalog):
         assert got["cost_usd"][k] == pytest.approx(want["cost_usd"][k], rel=1e-9)
     assert got["alpha"] == pytest.approx(want["alpha"], abs=1e-9)
     assert got["agents"] == pytest.approx(want["agents"], rel=1e-6)
+
+
+def test_default_floor_moves_spend_to_verification(catalog):
+    """The bundled defaults describe a case where the floor matters (issue: 0.05 vs 0.5)."""
+    from planner import with_changes
+
+    low = plan(with_changes(load_scenario(), {"alpha_floor": 0.05}), catalog, marginals=False)
+    high = plan(with_changes(load_scenario(), {"alpha_floor": 0.5}), catalog, marginals=False)
+    share = lambda p: float(p.spend_by_role.set_index("role").at["verification", "share"])  # noqa: E731
+    assert share(high) > share(low) + 0.3
+    assert high.progress["value"] < low.progress["value"]
+    assert high.alpha >= 0.5 - 1e-9 and low.alpha >= 0.05 - 1e-9

@@ -441,11 +441,11 @@ def _apply_overlay(
             if item_id not in items:
                 err = unknown_item(item_id, items, file=file, row=row)
                 raise CatalogError(err.detail + "; to add a new item use action 'add'", file=file, row=row, field="id")
-            for k in ("name", "description"):
+            for k in ("name", "vendor", "description"):
                 if k in rec:
                     items[item_id][k] = str(rec[k])
             item = items[item_id]
-        if not attrs and action == "set" and not any(k in rec for k in ("name", "description")):
+        if not attrs and action == "set" and not any(k in rec for k in ("name", "vendor", "description")):
             raise CatalogError("a 'set' row must give at least one attribute to override", file=file, row=row)
         for attr, raw in attrs.items():
             figures[(item_id, attr)] = _validate_figure(item, attr, raw, meta, schema, file, row, origin, value_field=attr)

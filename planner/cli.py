@@ -19,6 +19,7 @@ from hwcatalog.catalog import DEFAULT_MAX_PRICE_AGE_DAYS, Catalog
 from . import __version__
 from .collapse import parse_schedule, recommend_floor, simulate
 from .errors import InfeasiblePlan, PlannerError, ScenarioError, SolverError
+from .export import write_export
 from .output import check_writable, write_atomic
 from .plan import plan as run_plan
 from .report import FORMATS, render_collapse, render_plan, render_recommendation, texttable
@@ -169,7 +170,10 @@ age_option = click.option(
 )
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True, help="Report format.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file (atomically).")
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+@click.option(
+    "--export", "exports", multiple=True, type=click.Path(dir_okay=False), help="Procurement export: FILE.xlsx or FILE.csv (repeatable)."
+)
+@click.option("--force", is_flag=True, help="Overwrite --output and --export files if they exist.")
 @age_option
 @click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
 @click.version_option(__version__, prog_name="plan")
@@ -223,8 +227,12 @@ def scenario_overrides(
 
 
 def run_plan_command(**opts: Any) -> None:
-    if opts["output"]:
-        check_writable(opts["output"], force=opts["force"])
+    for path in [opts["output"], *opts["exports"]]:
+        if path:
+            check_writable(path, force=opts["force"])
+    for path in opts["exports"]:
+        if not path.lower().endswith((".xlsx", ".csv")):
+            raise click.BadParameter(f"{path}: expected a .xlsx or .csv file", param_hint="--export")
     recommendation = None
     if opts["alpha_floor"] == "auto":
         recommendation = recommend_floor(opts["collapse_samples"], opts["collapse_tolerance"])
@@ -252,6 +260,8 @@ def run_plan_command(**opts: Any) -> None:
     catalog = _load_catalog(opts["catalogs"], opts["max_price_age_days"])
     _warn(catalog.warnings, opts["quiet"])
     result = run_plan(scenario, catalog)
+    for path in opts["exports"]:
+        click.echo(f"wrote {write_export(result, path, force=opts['force'])}", err=True)
     _emit(render_plan(result, opts["fmt"]), opts["output"], opts["force"])
 
 

@@ -55,6 +55,7 @@ class Plan:
     marginal_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     catalog_overlays: tuple[str, ...] = ()
+    sources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # item -> attribute -> provenance
 
     @property
     def alpha_floor(self) -> float:
@@ -169,6 +170,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
             "price_source": None if src is None else src["source"],
             "price_date": None if src is None else src["source_date"],
             "price_origin": None if src is None else src["origin"],
+            "lead_time_weeks": it.get("lead_time_weeks"),
         }
         if role == "inference":
             row["synthetic_units"] = _val(m.share[(item_id, "synthetic")])
@@ -192,6 +194,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
         "price_source",
         "price_date",
         "price_origin",
+        "lead_time_weeks",
         "synthetic_units",
         "agent_units",
     ]
@@ -315,6 +318,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
         symbols=symbol_table(s, counts, f, alpha, cost, power),
         warnings=list(catalog.warnings),
         catalog_overlays=catalog.overlays,
+        sources={i: catalog.sources(i) for i in sorted({k[0] for k, q in counts.items() if q > 0})},
     )
 
 

@@ -9,6 +9,7 @@ back to a default.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import re
 from functools import lru_cache
@@ -33,10 +34,10 @@ class _Strict(BaseModel):
 class ModelSpec(_Strict):
     """The model being trained and served."""
 
-    total_params: float = Field(gt=0, description="Total parameters (count)")
-    active_params: float = Field(gt=0, description="Parameters active per token (count; = total for dense models)")
-    bytes_per_param: float = Field(gt=0, le=8, description="Bytes per parameter of the served weights")
-    kv_bytes_per_token: float = Field(gt=0, description="KV-cache bytes per token of context")
+    total_params: float = Field(gt=0, description="Total parameters (parameters)")
+    active_params: float = Field(gt=0, description="Parameters active per token, = total for dense models (parameters)")
+    bytes_per_param: float = Field(gt=0, le=8, description="Bytes per parameter of the served weights (bytes)")
+    kv_bytes_per_token: float = Field(gt=0, description="KV-cache bytes per token of context (bytes)")
 
     @model_validator(mode="after")
     def _active_le_total(self) -> ModelSpec:
@@ -47,28 +48,28 @@ class ModelSpec(_Strict):
 
 class TrainingSpec(_Strict):
     mfu: float = Field(gt=0, le=1, description="Model FLOPs utilisation of training (fraction)")
-    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for training throughput")
+    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for training throughput (bf16 or fp8)")
 
 
 class InferenceSpec(_Strict):
-    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for decode compute")
-    compute_utilization: float = Field(gt=0, le=1, description="Fraction of peak FLOP/s reached in decode")
-    bandwidth_utilization: float = Field(gt=0, le=1, description="Fraction of peak memory bandwidth reached in decode")
-    agent_batch: int = Field(ge=1, description="Sequences decoded together per model replica for agents")
-    synthetic_batch: int = Field(ge=1, description="Sequences decoded together per model replica for synthetic data")
+    precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for decode compute (bf16 or fp8)")
+    compute_utilization: float = Field(gt=0, le=1, description="Share of peak FLOP/s reached in decode (fraction)")
+    bandwidth_utilization: float = Field(gt=0, le=1, description="Share of peak memory bandwidth reached in decode (fraction)")
+    agent_batch: int = Field(ge=1, description="Sequences decoded together per model replica for agents (sequences)")
+    synthetic_batch: int = Field(ge=1, description="Sequences decoded together per model replica for synthetic data (sequences)")
     synthetic_context_tokens: float = Field(gt=0, description="Mean context length while generating synthetic data (tokens)")
-    weight_fill: float = Field(gt=0, le=1, description="Largest fraction of a device's memory given to weights when sharding")
+    weight_fill: float = Field(gt=0, le=1, description="Largest share of a device's memory given to weights when sharding (fraction)")
 
 
 class AgentSpec(_Strict):
     tokens_per_s: float = Field(gt=0, description="Mean tokens generated per second by one agent (tokens/s)")
     context_tokens: float = Field(gt=0, description="Mean context held per agent (tokens)")
     max_agents: float = Field(gt=1, description="Upper end of the agent axis (agents)")
-    scaling: Literal["amdahl", "usl"] = Field(description="Speedup law")
-    parallel_fraction: float = Field(ge=0, lt=1, description="Amdahl parallel fraction p")
-    usl_sigma: float = Field(ge=0, le=1, description="USL contention coefficient sigma")
-    usl_kappa: float = Field(ge=0, le=1, description="USL coherency coefficient kappa")
-    breakpoints: int = Field(ge=3, le=200, description="Breakpoints of the piecewise-linear speedup curve")
+    scaling: Literal["amdahl", "usl"] = Field(description="Speedup law (amdahl or usl)")
+    parallel_fraction: float = Field(ge=0, lt=1, description="Amdahl parallel fraction p (fraction)")
+    usl_sigma: float = Field(ge=0, le=1, description="USL contention coefficient sigma (dimensionless)")
+    usl_kappa: float = Field(ge=0, le=1, description="USL coherency coefficient kappa (dimensionless)")
+    breakpoints: int = Field(ge=3, le=200, description="Breakpoints of the piecewise-linear speedup curve (count)")
 
 
 class DataSpec(_Strict):
@@ -80,9 +81,9 @@ class DataSpec(_Strict):
 class FacilitySpec(_Strict):
     electricity_usd_per_kwh: float = Field(ge=0, description="Electricity price (USD/kWh)")
     pue: float = Field(ge=1, le=3, description="Power usage effectiveness (facility kW / IT kW)")
-    power_cap_kw: float | None = Field(default=None, gt=0, description="Facility power cap (kW); null for none")
-    availability: float = Field(gt=0, le=1, description="Fraction of the horizon hardware does useful work")
-    maintenance_rate_per_year: float = Field(ge=0, le=1, description="Maintenance cost per year as a fraction of capex")
+    power_cap_kw: float | None = Field(default=None, gt=0, description="Facility power cap, null for none (kW)")
+    availability: float = Field(gt=0, le=1, description="Share of the horizon the hardware does useful work (fraction)")
+    maintenance_rate_per_year: float = Field(ge=0, le=1, description="Maintenance cost per year as a share of capex (fraction/year)")
 
 
 class ProgressSpec(_Strict):
@@ -97,20 +98,21 @@ class Targets(_Strict):
 
 
 class CatalogSelection(_Strict):
-    only: tuple[str, ...] | None = None
-    exclude: tuple[str, ...] = ()
-    allow_cloud_only: bool = False
+    only: tuple[str, ...] | None = Field(default=None, description="Plan only with these catalog ids (ids)")
+    exclude: tuple[str, ...] = Field(default=(), description="Never buy these catalog ids (ids)")
+    allow_cloud_only: bool = Field(default=False, description="Let cloud-only units with capitalised prices in (true/false)")
 
 
 class Scenario(_Strict):
     """Every assumption of one plan. Money in USD, power in kW, time in years or hours as named."""
 
-    name: str = "scenario"
-    description: str = ""
+    name: str = Field(default="scenario", description="Scenario name (text)")
+    description: str = Field(default="", description="What the scenario describes (text)")
     budget_usd: float = Field(gt=0, description="Budget cap on capex + opex over the horizon (USD)")
     horizon_years: float = Field(gt=0, le=10, description="Planning horizon (years)")
-    objective: Objective = "max-progress"
-    alpha_floor: float = Field(ge=0, le=1, description="Least exogenous share of training tokens")
+    objective: Objective = Field(default="max-progress", description="Objective (min-cost or max-progress)")
+    alpha_floor: float = Field(ge=0, le=1, description="Least exogenous share of training tokens (fraction)")
+    start_date: dt.date | None = Field(default=None, description="When the hardware is needed; null = today (date)")
     model: ModelSpec
     training: TrainingSpec
     inference: InferenceSpec
@@ -120,9 +122,9 @@ class Scenario(_Strict):
     progress: ProgressSpec
     targets: Targets = Targets()
     catalog: CatalogSelection = CatalogSelection()
-    solver: SolverName = "cbc"
+    solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
-    alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from")
+    alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")
 
     @field_validator("budget_usd", mode="before")
     @classmethod
@@ -184,6 +186,35 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = list(v) if isinstance(v, tuple) else v
     return out
+
+
+_UNIT = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
+def scenario_parameters(scenario: BaseModel, prefix: str = "") -> list[dict[str, Any]]:
+    """Every parameter as ``{parameter, value, unit, description}`` (units from the field docs).
+
+    Units are read from the trailing parentheses of each field's description, so the schema is
+    the single place where a unit is written.
+    """
+    rows: list[dict[str, Any]] = []
+    for name, info in type(scenario).model_fields.items():
+        value = getattr(scenario, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            rows.extend(scenario_parameters(value, key + "."))
+            continue
+        desc = info.description or ""
+        m = _UNIT.search(desc)
+        rows.append(
+            {
+                "parameter": key,
+                "value": list(value) if isinstance(value, tuple) else value,
+                "unit": m.group(1) if m else "",
+                "description": desc[: m.start()] if m else desc,
+            }
+        )
+    return rows
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

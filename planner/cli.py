@@ -18,11 +18,12 @@ from hwcatalog.catalog import DEFAULT_MAX_PRICE_AGE_DAYS, Catalog
 
 from . import __version__
 from .collapse import parse_schedule, recommend_floor, simulate
+from .compare import compare, grid, parse_vary
 from .errors import InfeasiblePlan, PlannerError, ScenarioError, SolverError
-from .export import write_export
+from .export import write_comparison_export, write_export
 from .output import check_writable, write_atomic
 from .plan import plan as run_plan
-from .report import FORMATS, render_collapse, render_plan, render_recommendation, texttable
+from .report import FORMATS, render_collapse, render_comparison, render_plan, render_recommendation, texttable
 from .scenario import load_scenario, parse_money
 from .serialize import clean
 
@@ -420,6 +421,83 @@ def catalog_validate(file: str) -> None:
     """Validate an overlay file (CSV or YAML) against the bundled catalog."""
     n = validate_file(file)
     click.echo(f"{file}: ok ({n} records)")
+
+
+# -------------------------------------------------------------------------------------------- comparisons
+
+
+def _comparison_options(fn: F) -> F:
+    for deco in reversed(
+        [
+            click.option("--baseline", help="Name of the baseline scenario (default: the first)."),
+            catalog_option,
+            click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True),
+            click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file (atomically)."),
+            click.option("--export", "exports", multiple=True, type=click.Path(dir_okay=False), help="Export, .xlsx or .csv (repeatable)."),
+            click.option("--force", is_flag=True, help="Overwrite --output and --export files if they exist."),
+            age_option,
+            click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr."),
+        ]
+    ):
+        fn = deco(fn)
+    return fn
+
+
+def _finish_comparison(comp: Any, o: dict[str, Any]) -> None:
+    for path in o["exports"]:
+        for written in write_comparison_export(comp, path, force=o["force"]):
+            click.echo(f"wrote {written}", err=True)
+    _emit(render_comparison(comp, o["fmt"]), o["output"], o["force"])
+
+
+def _check_outputs(o: dict[str, Any]) -> None:
+    for path in [o["output"], *o["exports"]]:
+        if path:
+            check_writable(path, force=o["force"])
+    for path in o["exports"]:
+        if not path.lower().endswith((".xlsx", ".csv")):
+            raise click.BadParameter(f"{path}: expected a .xlsx or .csv file", param_hint="--export")
+
+
+@cli.command("compare")
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_comparison_options
+@translate_errors
+def compare_command(scenario_files: tuple[str, ...], **o: Any) -> None:
+    """Plan several scenario files and compare them side by side.
+
+    \b
+    plan compare examples/mid-size-lab.yaml lab-b.yaml --format html --output cmp.html
+    """
+    _check_outputs(o)
+    catalog = _load_catalog(o["catalogs"], o["max_price_age_days"])
+    _warn(catalog.warnings, o["quiet"])
+    scenarios = []
+    for f in scenario_files:
+        s = load_scenario(f)
+        scenarios.append((s.name, s, {}))
+    _finish_comparison(compare(scenarios, catalog, baseline=o["baseline"], kind="compare"), o)
+
+
+@cli.command("whatif")
+@click.option(
+    "--vary", "varies", multiple=True, required=True, metavar="FIELD=V1,V2", help="Scenario field and its values; repeat for a grid."
+)
+@click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Base scenario (defaults fill what it omits).")
+@_comparison_options
+@translate_errors
+def whatif_command(varies: tuple[str, ...], scenario_file: str | None, **o: Any) -> None:
+    """Run a grid over scenario fields (any dotted field; aliases budget, horizon, power_cap, alpha).
+
+    \b
+    plan whatif --vary alpha_floor=0,0.1,0.2 --vary budget=1e9,5e9
+    """
+    _check_outputs(o)
+    base = load_scenario(scenario_file)
+    catalog = _load_catalog(o["catalogs"], o["max_price_age_days"])
+    _warn(catalog.warnings, o["quiet"])
+    points = grid(base, [parse_vary(v) for v in varies])
+    _finish_comparison(compare(points, catalog, baseline=o["baseline"], kind="whatif"), o)
 
 
 # -------------------------------------------------------------------------------------------- collapse

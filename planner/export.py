@@ -120,15 +120,11 @@ def write_csv(plan: Plan, path: Path) -> None:
     path.write_text(to_csv(plan), encoding="utf-8")
 
 
-def write_xlsx(plan: Plan, path: Path) -> None:
-    """The procurement workbook (see module docstring)."""
-    from openpyxl import Workbook
+def _line_items_sheet(ws: Any, plan: Plan) -> tuple[dict[str, str], int]:
+    """Fill ``ws`` with the plan's line items; return the column letters by key and the last row."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Line items"
     bold = Font(bold=True)
     col = {key: get_column_letter(i + 1) for i, (_, key, _) in enumerate(LINE_COLUMNS)}
     ws.append([h for h, _, _ in LINE_COLUMNS])
@@ -162,11 +158,24 @@ def write_xlsx(plan: Plan, path: Path) -> None:
                 cell.number_format = DATE_FORMAT
             elif kind == "num":
                 cell.number_format = "#,##0.000"
-    last = max(2, len(rows) + 1)
     widths = {"id": 28, "vendor": 14, "name": 40, "price_source": 60, "price_origin": 24}
     for _, key, _ in LINE_COLUMNS:
         ws.column_dimensions[col[key]].width = widths.get(key, 16)
     ws.freeze_panes = "A2"
+    return col, max(2, len(rows) + 1)
+
+
+def write_xlsx(plan: Plan, path: Path) -> None:
+    """The procurement workbook (see module docstring)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Line items"
+    bold = Font(bold=True)
+    col, last = _line_items_sheet(ws, plan)
+    rows = line_rows(plan)
 
     # Summary: formulas over Line items
     sm = wb.create_sheet("Summary")
@@ -277,6 +286,120 @@ def _set_text(cell: Any, text: str) -> None:
     cell.data_type = "s"
     if text.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True
+
+
+def sheet_title(index: int, name: str) -> str:
+    """An Excel-safe, unique sheet title: ``NN name`` without []:*?/\\, at most 31 characters."""
+    clean = "".join(ch for ch in name if ch not in "[]:*?/\\").strip() or "scenario"
+    return f"{index:02d} {clean}"[:31]
+
+
+def write_comparison_xlsx(comp: Any, path: Path) -> None:
+    """Summary sheet (one row per scenario, totals as formulas over each scenario's sheet), one
+    line-items sheet per scenario, and the price-of-grounding table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    wb = Workbook()
+    sm = wb.active
+    sm.title = "Summary"
+    headers = [
+        "scenario",
+        "baseline",
+        "status",
+        "sheet",
+        "capex (USD)",
+        "opex (USD)",
+        "total (USD)",
+        "budget (USD)",
+        "remaining (USD)",
+        "objective",
+        "objective value",
+        "alpha floor",
+        "alpha",
+        "agents",
+        "speedup",
+    ]
+    sm.append(headers)
+    for c in sm[1]:
+        c.font = bold
+    for i, run in enumerate(comp.runs, start=1):
+        r = i + 1
+        _set_text(sm.cell(r, 1), run.name)
+        sm.cell(r, 2, value=run.name == comp.baseline)
+        if run.plan is None:
+            _set_text(sm.cell(r, 3), "infeasible")
+            _set_text(sm.cell(r, 10), run.error or "")
+            continue
+        title = sheet_title(i, run.name)
+        ws = wb.create_sheet(title)
+        col, last = _line_items_sheet(ws, run.plan)
+        ref = "'" + title.replace("'", "''") + "'"
+        _set_text(sm.cell(r, 3), run.plan.status.value)
+        _set_text(sm.cell(r, 4), title)
+        sm.cell(r, 5, value=f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})")
+        sm.cell(r, 6, value=f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})")
+        sm.cell(r, 7, value=f"=E{r}+F{r}")
+        sm.cell(r, 8, value=float(run.plan.scenario.budget_usd))
+        sm.cell(r, 9, value=f"=H{r}-G{r}")
+        for c in range(5, 10):
+            sm.cell(r, c).number_format = USD_FORMAT
+        _set_text(sm.cell(r, 10), run.plan.objective["name"])
+        sm.cell(r, 11, value=float(run.plan.objective["value"]))
+        sm.cell(r, 12, value=float(run.plan.alpha_floor))
+        if run.plan.alpha is not None:
+            sm.cell(r, 13, value=float(run.plan.alpha))
+        sm.cell(r, 14, value=float(run.plan.agents))
+        sm.cell(r, 15, value=float(run.plan.speedup["counted"]))
+    sm.column_dimensions["A"].width = 40
+    g = wb.create_sheet("Price of grounding")
+    frame = comp.grounding
+    g.append(list(frame.columns))
+    for c in g[1]:
+        c.font = bold
+    for rec in frame.to_dict("records"):
+        g.append([None if isinstance(v, float) and v != v else v for v in rec.values()])
+    wb.save(path)
+
+
+def comparison_summary_csv(comp: Any) -> str:
+    frame = comp.table()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    for rec in frame.to_dict("records"):
+        out = []
+        for v in rec.values():
+            if v is None or (isinstance(v, float) and v != v):
+                out.append("")
+            elif isinstance(v, bool):
+                out.append("true" if v else "false")
+            elif isinstance(v, (int, float)):
+                out.append(_number(v))
+            else:
+                out.append(safe_text(str(v)))
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def write_comparison_export(comp: Any, path: str | Path, *, force: bool) -> list[Path]:
+    """XLSX: one workbook. CSV: ``path`` is the summary, ``<stem>-NN.csv`` one per scenario."""
+    from .errors import ScenarioError
+    from .output import check_writable, write_atomic
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".xlsx":
+        return [write_atomic(p, lambda tmp: write_comparison_xlsx(comp, tmp), force=force)]
+    if suffix != ".csv":
+        raise ScenarioError(f"{p}: unsupported export type {p.suffix!r}; expected .xlsx or .csv", field="--export")
+    targets = [(p.with_name(f"{p.stem}-{i:02d}.csv"), run) for i, run in enumerate(comp.runs, start=1) if run.plan is not None]
+    for target, _ in targets:
+        check_writable(target, force=force)
+    written = [write_atomic(p, comparison_summary_csv(comp), force=force)]
+    written += [write_atomic(target, to_csv(run.plan), force=force) for target, run in targets]
+    return written
 
 
 def write_export(plan: Plan, path: str | Path, *, force: bool) -> Path:

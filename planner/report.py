@@ -85,7 +85,7 @@ def tokens(x: Any) -> str:
     return f"{x:,.0f}"
 
 
-def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None) -> str:
+def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int = 140) -> str:
     """Render rows as an aligned terminal table (rich), for the ``table`` format."""
     from rich.console import Console
     from rich.table import Table
@@ -97,7 +97,7 @@ def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None 
     for r in rows:
         table.add_row(*[str(r.get(k, "")) for k, _ in columns])
     buf = io.StringIO()
-    Console(file=buf, width=140, force_terminal=False, color_system=None).print(table)
+    Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
     return buf.getvalue().rstrip("\n")
 
 
@@ -299,3 +299,92 @@ def render_recommendation(rec: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rec.to_dict(), indent=2) + "\n"
     return render_template("recommend.txt.j2", r=rec.to_dict())
+
+
+# -------------------------------------------------------------------------------------------- comparisons
+
+
+def chart_spend_across(comp: Any) -> Markup:
+    plt = _plt()
+    runs = [r for r in comp.runs if r.plan is not None]
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * max(1, len(runs))))
+    left = [0.0] * len(runs)
+    names = [r.name for r in runs]
+    for role, colour in ROLE_COLOURS.items():
+        vals = [float(r.plan.spend_by_role.set_index("role").at[role, "total_usd"]) / 1e6 for r in runs]
+        ax.barh(names, vals, left=left, color=colour, label=role)
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel("USD million (capex + opex)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, ncol=4, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.1 / max(1, len(runs))))
+    ax.set_title("Spend by role across scenarios")
+    return _svg(fig)
+
+
+def chart_grounding(frame: Any) -> Markup:
+    plt = _plt()
+    ok = frame[frame["status"] != "infeasible"] if "status" in frame else frame
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    if len(ok):
+        minimise = ok["objective"].iloc[0] == "min-cost"
+        y = ok["cost_usd"] / 1e6 if minimise else ok["objective_value"]
+        ax.plot(ok["alpha_floor"], y, "o-", color="#C44E52")
+        ax.set_ylabel("total cost, USD million" if minimise else "progress")
+        ax2 = ax.twinx()
+        ax2.plot(ok["alpha_floor"], 100 * ok["verification_share"], "s--", color="#55A868", ms=4)
+        ax2.set_ylabel("verification share of spend, %", color="#55A868")
+    ax.set_xlabel("alpha floor")
+    ax.set_title("Price of grounding")
+    ax.spines[["top"]].set_visible(False)
+    return _svg(fig)
+
+
+def comparison_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Formatted cells per scenario for the text and Markdown comparison tables."""
+    out = []
+    for r in rows:
+        ok = r.get("status") != "infeasible"
+        cell = {
+            "name": r["name"] + (" (baseline)" if r.get("baseline") else ""),
+            "status": r.get("status") or "",
+            "objective": num(r.get("objective_value"), 5) if ok else "",
+            "total": usd(r.get("total_usd")) if ok else "",
+            "delta": usd(r.get("delta_total_usd")) if ok and r.get("delta_total_usd") is not None else "",
+            "alpha": num(r.get("alpha"), 4) if ok else "",
+            "agents": num(r.get("agents"), 5) if ok else "",
+            "speedup": num(r.get("speedup"), 4) if ok else "",
+        }
+        for role in ROLE_COLOURS:
+            cell[role] = usd_short(r.get(f"{role}_usd")) if ok else ""
+        out.append(cell)
+    return out
+
+
+def comparison_context(comp: Any) -> dict[str, Any]:
+    data = comp.to_dict()
+    rows = [clean_row(r) for r in comp.table().to_dict("records")]
+    return {
+        "c": data,
+        "rows": rows,
+        "table_rows": comparison_rows(rows),
+        "grounding": data["price_of_grounding"],
+        "roles": list(ROLE_COLOURS),
+    }
+
+
+def clean_row(r: dict[str, Any]) -> dict[str, Any]:
+    from .serialize import clean
+
+    return clean(r)
+
+
+def render_comparison(comp: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(comp.to_dict(), indent=2) + "\n"
+    if fmt not in _EXT:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    ctx = comparison_context(comp)
+    if fmt == "html":
+        ctx["charts"] = {"spend": chart_spend_across(comp), "grounding": chart_grounding(comp.grounding)}
+    return render_template(f"compare.{_EXT[fmt]}.j2", **ctx)

@@ -1,0 +1,284 @@
+"""What-if grids and scenario comparisons: run ``plan()`` many times and explain the differences.
+
+A :class:`Comparison` holds one :class:`ScenarioRun` per scenario (a plan, or the reason there is
+none), the baseline's name, the deltas against the baseline, the drivers that moved spend between
+roles, and the price of grounding (cost or progress as a function of the alpha floor).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from hwcatalog import Catalog
+
+from .errors import InfeasiblePlan, ScenarioError
+from .model.types import ROLES
+from .plan import plan as run_plan
+from .results import Plan
+from .scenario import Scenario, parse_money, with_changes
+
+ALIASES = {"budget": "budget_usd", "horizon": "horizon_years", "power_cap": "facility.power_cap_kw", "alpha": "alpha_floor"}
+GROUNDING_FLOORS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+MOVE_THRESHOLD = 0.005  # a role's share must move by at least 0.5% of total spend to be named
+
+
+@dataclass
+class ScenarioRun:
+    name: str
+    scenario: Scenario
+    varied: dict[str, Any]
+    plan: Plan | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None
+
+
+@dataclass
+class Comparison:
+    kind: str  # "compare" | "whatif"
+    baseline: str
+    runs: list[ScenarioRun]
+    grounding: pd.DataFrame
+    drivers: list[str] = field(default_factory=list)
+
+    @property
+    def base_run(self) -> ScenarioRun:
+        return next(r for r in self.runs if r.name == self.baseline)
+
+    def table(self) -> pd.DataFrame:
+        """One row per scenario: headline figures and deltas against the baseline."""
+        return summary_table(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from .serialize import clean
+
+        scenarios = []
+        for r in self.runs:
+            if r.plan is not None:
+                d = r.plan.to_dict()
+            else:
+                d = {"status": "infeasible", "error": r.error}
+            scenarios.append({"name": r.name, "varied": r.varied, **d})
+        return clean(
+            {
+                "kind": self.kind,
+                "baseline": self.baseline,
+                "scenarios": scenarios,
+                "deltas": summary_table(self).to_dict("records"),
+                "drivers": self.drivers,
+                "price_of_grounding": self.grounding.to_dict("records"),
+            }
+        )
+
+
+# -------------------------------------------------------------------------------------------- grids
+
+
+def parse_vary(spec: str) -> tuple[str, list[Any]]:
+    """``alpha_floor=0,0.1,0.2`` -> (``alpha_floor``, [0, 0.1, 0.2]). Aliases: budget, horizon,
+    power_cap, alpha. Budgets accept ``5B`` / ``$750M``; other values are YAML scalars."""
+    name, sep, values = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not values.strip():
+        raise ScenarioError(f"expected FIELD=V1,V2,..., got {spec!r}", field="--vary")
+    name = ALIASES.get(name, name)
+    out: list[Any] = []
+    for raw in values.split(","):
+        raw = raw.strip()
+        if name == "budget_usd":
+            try:
+                out.append(parse_money(raw))
+            except ValueError as exc:
+                raise ScenarioError(str(exc), field="--vary budget") from None
+        else:
+            try:
+                out.append(yaml.safe_load(raw))
+            except yaml.YAMLError:
+                raise ScenarioError(f"cannot read value {raw!r}", field=f"--vary {name}") from None
+    return name, out
+
+
+def grid(base: Scenario, varies: Sequence[tuple[str, list[Any]]]) -> list[tuple[str, Scenario, dict[str, Any]]]:
+    """Cartesian product of the varied fields; each point validated (bad values name the field)."""
+    names = [n for n, _ in varies]
+    if len(set(names)) != len(names):
+        raise ScenarioError("each field may be varied once", field="--vary")
+    points = []
+    for combo in itertools.product(*[v for _, v in varies]):
+        changes = dict(zip(names, combo, strict=True))
+        label = ", ".join(f"{k}={_fmt(v)}" for k, v in changes.items())
+        extra = {"alpha_floor_basis": "--vary"} if "alpha_floor" in changes else {}
+        s = with_changes(base, {**changes, **extra, "name": label})
+        points.append((label, s, changes))
+    return points
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+# -------------------------------------------------------------------------------------------- running
+
+
+def _run(name: str, s: Scenario, varied: dict[str, Any], catalog: Catalog) -> ScenarioRun:
+    try:
+        return ScenarioRun(name, s, varied, run_plan(s, catalog))
+    except InfeasiblePlan as exc:
+        return ScenarioRun(name, s, varied, None, f"infeasible: {exc}")
+
+
+def compare(
+    scenarios: Sequence[tuple[str, Scenario, dict[str, Any]]], catalog: Catalog, *, baseline: str | None = None, kind: str = "compare"
+) -> Comparison:
+    """Plan every scenario, pick the baseline (the first by default) and explain the differences."""
+    if not scenarios:
+        raise ScenarioError("nothing to compare", field="scenarios")
+    names = [n for n, _, _ in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"scenario names must be unique, got {names}", field="name")
+    base_name = baseline or names[0]
+    if base_name not in names:
+        raise ScenarioError(f"unknown baseline {base_name!r}; expected one of {', '.join(names)}", field="--baseline")
+    runs = [_run(n, s, v, catalog) for n, s, v in scenarios]
+    base = next(r for r in runs if r.name == base_name)
+    floors = sorted({*GROUNDING_FLOORS, *[float(r.scenario.alpha_floor) for r in runs]})
+    comp = Comparison(kind=kind, baseline=base_name, runs=runs, grounding=price_of_grounding(base.scenario, catalog, floors))
+    comp.drivers = drivers(comp)
+    return comp
+
+
+def price_of_grounding(scenario: Scenario, catalog: Catalog, floors: Sequence[float]) -> pd.DataFrame:
+    """Cost or progress, and spend by role, as a function of the alpha floor (others fixed)."""
+    rows = []
+    for a in floors:
+        s = with_changes(scenario, {"alpha_floor": a})
+        row: dict[str, Any] = {"alpha_floor": a}
+        try:
+            p = run_plan(s, catalog, marginals=False)
+        except InfeasiblePlan:
+            rows.append({**row, "status": "infeasible"})
+            continue
+        spend = p.spend_by_role.set_index("role")
+        row.update(
+            status=p.status.value,
+            objective=p.objective["name"],
+            objective_value=p.objective["value"],
+            cost_usd=p.cost["total"],
+            progress=p.progress.get("value"),
+            alpha=p.alpha,
+            **{f"{role}_usd": float(spend.at[role, "total_usd"]) for role in ROLES},
+            verification_share=float(spend.at["verification", "share"]),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(comp: Comparison) -> pd.DataFrame:
+    base = comp.base_run.plan
+    rows = []
+    for r in comp.runs:
+        row: dict[str, Any] = {"name": r.name, "baseline": r.name == comp.baseline, **{f"varied.{k}": v for k, v in r.varied.items()}}
+        if r.plan is None:
+            rows.append({**row, "status": "infeasible"})
+            continue
+        p = r.plan
+        spend = p.spend_by_role.set_index("role")["total_usd"]
+        row.update(
+            status=p.status.value,
+            objective=p.objective["name"],
+            objective_value=p.objective["value"],
+            capex_usd=p.cost["capex"],
+            opex_usd=p.cost["opex"],
+            total_usd=p.cost["total"],
+            alpha=p.alpha,
+            agents=p.agents,
+            speedup=p.speedup["counted"],
+            **{f"{role}_usd": float(spend[role]) for role in ROLES},
+        )
+        if base is not None:
+            bspend = base.spend_by_role.set_index("role")["total_usd"]
+            row.update(
+                delta_total_usd=p.cost["total"] - base.cost["total"],
+                delta_objective=p.objective["value"] - base.objective["value"] if p.objective["name"] == base.objective["name"] else None,
+                delta_agents=p.agents - base.agents,
+                **{f"delta_{role}_usd": float(spend[role] - bspend[role]) for role in ROLES},
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def drivers(comp: Comparison) -> list[str]:
+    """Sentences naming what moved spend between roles against the baseline.
+
+    For each scenario that differs from the baseline in the varied fields (or, for a comparison of
+    files, in any parameter), the roles whose spend fell are the sources and those whose spend
+    rose are the destinations: "raising alpha_floor from 0.1 to 0.2 moved USD X from training
+    (-A) and inference (-B) to verification (+C)".
+    """
+    base = comp.base_run
+    if base.plan is None:
+        return [f"the baseline {base.name!r} has no plan ({base.error}); no deltas"]
+    bspend = base.plan.spend_by_role.set_index("role")["total_usd"]
+    out = []
+    for r in comp.runs:
+        if r.name == base.name:
+            continue
+        cause = _cause(base, r)
+        if r.plan is None:
+            out.append(f"{cause}: no plan ({r.error})")
+            continue
+        spend = r.plan.spend_by_role.set_index("role")["total_usd"]
+        delta = {role: float(spend[role] - bspend[role]) for role in ROLES}
+        scale = max(base.plan.cost["total"], r.plan.cost["total"], 1.0)
+        down = {k: -v for k, v in delta.items() if v < -MOVE_THRESHOLD * scale}
+        up = {k: v for k, v in delta.items() if v > MOVE_THRESHOLD * scale}
+        if not down and not up:
+            out.append(f"{cause}: spend by role unchanged (within {MOVE_THRESHOLD:.1%} of the total)")
+            continue
+        moved = min(sum(down.values()), sum(up.values())) if down and up else 0.0
+        parts = [cause + ":"]
+        if down and up:
+            parts.append(f"moved USD {moved:,.0f} from " + _roles(down, "-") + " to " + _roles(up, "+"))
+        elif up:
+            parts.append("added spend on " + _roles(up, "+"))
+        else:
+            parts.append("cut spend on " + _roles(down, "-"))
+        net = r.plan.cost["total"] - base.plan.cost["total"]
+        parts.append(f"(total {'+' if net >= 0 else '-'}USD {abs(net):,.0f})")
+        out.append(" ".join(parts))
+    return out
+
+
+def _roles(d: dict[str, float], sign: str) -> str:
+    items = sorted(d.items(), key=lambda kv: -kv[1])
+    return " and ".join(f"{role} ({sign}USD {v:,.0f})" for role, v in items)
+
+
+def _cause(base: ScenarioRun, run: ScenarioRun) -> str:
+    keys = list(dict.fromkeys([*run.varied, *base.varied]))
+    if keys:
+        changes = [(k, base.varied.get(k), run.varied.get(k)) for k in keys if base.varied.get(k) != run.varied.get(k)]
+    else:
+        b, c = base.scenario.to_flat(), run.scenario.to_flat()
+        changes = [(k, b.get(k), c.get(k)) for k in c if k not in ("name", "description") and b.get(k) != c.get(k)]
+    if not changes:
+        return f"{run.name} (same parameters as {base.name})"
+    words = []
+    for k, old, new in changes[:4]:
+        verb = "changing"
+        if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+            verb = "raising" if new > old else "lowering"
+        words.append(f"{verb} {k} from {_fmt(old)} to {_fmt(new)}")
+    if len(changes) > 4:
+        words.append(f"and {len(changes) - 4} more parameters")
+    return f"{run.name} (" + ", ".join(words) + ")"

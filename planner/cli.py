@@ -24,7 +24,7 @@ from .export import write_comparison_export, write_export
 from .output import check_writable, write_atomic
 from .plan import plan as run_plan
 from .report import FORMATS, render_collapse, render_comparison, render_plan, render_recommendation, texttable
-from .scenario import load_scenario, parse_money
+from .scenario import Scenario, load_scenario, parse_money
 from .serialize import clean
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
@@ -472,7 +472,7 @@ def compare_command(scenario_files: tuple[str, ...], **o: Any) -> None:
     _check_outputs(o)
     catalog = _load_catalog(o["catalogs"], o["max_price_age_days"])
     _warn(catalog.warnings, o["quiet"])
-    scenarios = []
+    scenarios: list[tuple[str, Scenario, dict[str, Any]]] = []
     for f in scenario_files:
         s = load_scenario(f)
         scenarios.append((s.name, s, {}))

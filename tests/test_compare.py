@@ -102,7 +102,7 @@ def test_reports(toy_grid, fmt):
 def test_comparison_exports(toy_grid, tmp_path):
     [x] = write_comparison_export(toy_grid, tmp_path / "c.xlsx", force=False)
     sheets = pd.read_excel(x, sheet_name=None)
-    assert list(sheets)[0] == "Summary" and list(sheets)[-1] == "Price of grounding"
+    assert next(iter(sheets)) == "Summary" and list(sheets)[-1] == "Price of grounding"
     assert len(sheets) == 2 + len(toy_grid.runs)
     files = write_comparison_export(toy_grid, tmp_path / "c.csv", force=False)
     assert [f.name for f in files] == ["c.csv", "c-01.csv", "c-02.csv", "c-03.csv", "c-04.csv"]

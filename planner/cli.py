@@ -228,12 +228,7 @@ def scenario_overrides(
 
 
 def run_plan_command(**opts: Any) -> None:
-    for path in [opts["output"], *opts["exports"]]:
-        if path:
-            check_writable(path, force=opts["force"])
-    for path in opts["exports"]:
-        if not path.lower().endswith((".xlsx", ".csv")):
-            raise click.BadParameter(f"{path}: expected a .xlsx or .csv file", param_hint="--export")
+    _check_outputs(opts)
     recommendation = None
     if opts["alpha_floor"] == "auto":
         recommendation = recommend_floor(opts["collapse_samples"], opts["collapse_tolerance"])

@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hwcatalog import Catalog, load_catalog, select
@@ -53,10 +54,45 @@ def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     return items
 
 
+GOOD = ("train_tokens", "synthetic_tokens", "agent_tokens", "kv_free_gb", "verified_tokens", "capacity_gb")
+BAD = ("unit_cost_usd", "facility_kw")
+
+
+def dominated(caps: pd.DataFrame) -> dict[str, str]:
+    """Items another item of the same class beats or equals on every figure the LP uses.
+
+    B dominates A when B delivers at least as much of every capability (tokens, free HBM, verified
+    tokens, capacity) at no more cost and power; any plan using A stays feasible and no dearer with
+    B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
+    from other verification units (their checks are capped separately). Exact ties keep the
+    smaller id. Returns ``{dropped id: dominating id}``.
+    """
+    cls = (caps["category"] + ":" + (caps["kind"] == "fpga").map({True: "fpga", False: ""})).to_numpy()
+    good = caps[list(GOOD)].to_numpy(dtype=float)
+    bad = caps[list(BAD)].to_numpy(dtype=float)
+    ids = np.asarray(caps.index, dtype=object)
+    out: dict[str, str] = {}
+    tol = 1e-12
+    for i, a in enumerate(ids):
+        ge = (cls == cls[i]) & (good >= good[i] - tol).all(axis=1) & (bad <= bad[i] + tol).all(axis=1)
+        strictly = (good > good[i] + tol).any(axis=1) | (bad < bad[i] - tol).any(axis=1)
+        better = ge & (strictly | (ids < a))
+        better[i] = False
+        for j in np.flatnonzero(better):
+            if ids[j] not in out:
+                out[str(a)] = str(ids[j])
+                break
+    return out
+
+
 def prepare(scenario: Scenario, catalog: Catalog) -> tuple[pd.DataFrame, Any]:
-    """Validation and physics before modelling: eligible items' capabilities and the speedup curve."""
+    """Validation and physics before modelling: eligible items' capabilities (dominated items
+    dropped, see :func:`dominated`) and the speedup curve."""
     items = eligible_items(scenario, catalog)
     caps = capabilities(items, scenario)
+    drop = dominated(caps)
+    caps = caps.drop(index=list(drop))
+    caps.attrs["dominated"] = drop
     try:
         curve = speedup_curve(scenario)
     except ValueError as exc:

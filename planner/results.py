@@ -56,6 +56,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     catalog_overlays: tuple[str, ...] = ()
     sources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # item -> attribute -> provenance
+    dominated: dict[str, str] = field(default_factory=dict)  # item left out -> the item that dominates it
 
     @property
     def alpha_floor(self) -> float:
@@ -319,6 +320,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
         warnings=list(catalog.warnings),
         catalog_overlays=catalog.overlays,
         sources={i: catalog.sources(i) for i in sorted({k[0] for k, q in counts.items() if q > 0})},
+        dominated=dict(caps.attrs.get("dominated", {})),
     )
 
 

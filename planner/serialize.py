@@ -85,6 +85,7 @@ def plan_to_dict(p: Plan) -> dict[str, Any]:
         "solver": p.solver,
         "warnings": p.warnings,
         "catalog_overlays": list(p.catalog_overlays),
+        "dominated_items": p.dominated,
         "assumptions": s.to_flat(),
     }
     return clean(out)

@@ -147,3 +147,30 @@ def test_constraint_table_reconciles(toy_scenario, toy_catalog):
     c = p.constraints.set_index("name")
     assert c.at["budget", "lhs"] * 1e6 == pytest.approx(p.cost["total"])
     assert c.at["training_compute", "lhs"] * 1e9 == pytest.approx(p.tokens["total"], rel=1e-6)
+
+
+def test_dominated_items_dropped(toy_scenario, tmp_path):
+    from hwcatalog import load_catalog
+    from planner.plan import dominated, prepare
+    from tests.conftest import DATA, write
+
+    worse = write(
+        tmp_path,
+        "worse.yaml",
+        "items:\n"
+        "  - {id: toy-gpu-slow, action: add, name: Slow, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, date: 2026-11-01}\n"
+        "  - {id: toy-gpu-twin, action: add, name: Twin, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 1000, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, date: 2026-11-01}\n"
+        "  - {id: toy-gpu-cheap, action: add, name: Cheap, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 9000, date: 2026-11-01}\n",
+    )
+    cat = load_catalog([DATA / "toy-overlay.yaml", worse], max_price_age_days=None)
+    s = with_changes(toy_scenario, {"catalog.only": ["toy-gpu", "toy-gpu-slow", "toy-gpu-twin", "toy-gpu-cheap", "toy-cpu", "toy-cxl"]})
+    caps, _ = prepare(s, cat)
+    drop = caps.attrs["dominated"]
+    assert drop["toy-gpu-slow"] in ("toy-gpu", "toy-gpu-twin")  # same price, less compute
+    assert drop["toy-gpu-twin"] == "toy-gpu"  # exact tie: the smaller id stays
+    assert "toy-gpu-cheap" not in drop  # cheaper, so not dominated
+    assert "toy-gpu" not in drop
+    assert set(caps.index) == {"toy-gpu", "toy-gpu-cheap", "toy-cpu", "toy-cxl"}
+    p = plan(s, cat)
+    assert p.dominated == drop
+    assert dominated(caps) == {}

@@ -18,6 +18,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .scenario import scenario_parameters
+
 FORMATS = ("table", "md", "html", "json")
 _EXT = {"table": "txt", "md": "md", "html": "html"}
 ROLE_COLOURS = {"training": "#4C72B0", "inference": "#DD8452", "verification": "#55A868", "memory": "#8172B3"}
@@ -207,6 +209,7 @@ def plan_context(plan: Any) -> dict[str, Any]:
         "capabilities": [r for r in caps.to_dict("records")],
         "binding": [r for r in data["constraints"] if r["binding"]],
         "scenario": plan.scenario,
+        "parameters": scenario_parameters(plan.scenario),
     }
 
 

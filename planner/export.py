@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -93,27 +94,33 @@ def _number(v: float) -> str:
     return format(float(v), ".15g")
 
 
-def to_csv(plan: Plan) -> str:
-    """Line items as CSV: UTF-8, one header row, no thousands separators, ISO dates."""
+def csv_cell(v: Any) -> str:
+    """One CSV cell: empty for missing, ISO dates, plain numbers, ``true``/``false``, safe text."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):
+        return _number(float(v))
+    return str(safe_text(str(v)))
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([h for h, _, _ in LINE_COLUMNS])
-    for row in line_rows(plan):
-        out = []
-        for _, key, kind in LINE_COLUMNS:
-            v = row.get(key)
-            if v is None or (isinstance(v, float) and v != v):
-                out.append("")
-            elif kind == "date":
-                out.append(v.isoformat())
-            elif kind in ("usd", "num"):
-                out.append(_number(v))
-            elif kind == "int":
-                out.append(str(int(v)))
-            else:
-                out.append(safe_text(str(v)))
-        writer.writerow(out)
+    writer.writerow(header)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buf.getvalue()
+
+
+def to_csv(plan: Plan) -> str:
+    """Line items as CSV: UTF-8, one header row, no thousands separators, ISO dates."""
+    rows = [[int(r[key]) if kind == "int" else r.get(key) for _, key, kind in LINE_COLUMNS] for r in line_rows(plan)]
+    return _csv([h for h, _, _ in LINE_COLUMNS], rows)
 
 
 def write_csv(plan: Plan, path: Path) -> None:
@@ -175,7 +182,6 @@ def write_xlsx(plan: Plan, path: Path) -> None:
     ws.title = "Line items"
     bold = Font(bold=True)
     col, last = _line_items_sheet(ws, plan)
-    rows = line_rows(plan)
 
     # Summary: formulas over Line items
     sm = wb.create_sheet("Summary")
@@ -253,7 +259,7 @@ def write_xlsx(plan: Plan, path: Path) -> None:
     src.append(headers)
     for c in src[1]:
         c.font = bold
-    bought = {r["id"] for r in rows}
+    bought = set(plan.line_items["id"])
     r = 2
     for item_id in sorted(bought):
         for attr, s in plan.sources.get(item_id, {}).items():
@@ -365,22 +371,7 @@ def write_comparison_xlsx(comp: Any, path: Path) -> None:
 
 def comparison_summary_csv(comp: Any) -> str:
     frame = comp.table()
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(frame.columns))
-    for rec in frame.to_dict("records"):
-        out = []
-        for v in rec.values():
-            if v is None or (isinstance(v, float) and v != v):
-                out.append("")
-            elif isinstance(v, bool):
-                out.append("true" if v else "false")
-            elif isinstance(v, (int, float)):
-                out.append(_number(v))
-            else:
-                out.append(safe_text(str(v)))
-        writer.writerow(out)
-    return buf.getvalue()
+    return _csv(list(frame.columns), [list(rec.values()) for rec in frame.to_dict("records")])
 
 
 def write_comparison_export(comp: Any, path: str | Path, *, force: bool) -> list[Path]:

@@ -183,11 +183,12 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     seconds = hours * SECONDS_PER_HOUR * s.facility.availability
     weight_bytes = s.model.total_params * s.model.bytes_per_param
     weight_gb = weight_bytes / GB
+    capex_usd = unit_capex_usd(items)
     rows = []
     for item_id, it in items.iterrows():
         cat = it["category"]
-        power_kw = float(it.get("power_kw") or 0.0) if not _isnan(it.get("power_kw")) else 0.0
-        capex = 0.0 if cat == "audit" else float(unit_capex_usd(items.loc[[item_id]]).iloc[0])
+        power_kw = _num(it.get("power_kw"), 0.0)
+        capex = 0.0 if cat == "audit" else float(capex_usd[item_id])
         row = {
             "id": item_id,
             "category": cat,

@@ -204,10 +204,12 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
         line_items = line_items.sort_values(["role", "extended_price_usd"], ascending=[True, False], key=_role_key).reset_index(drop=True)
 
     # cost breakdown from the integer counts (the same numbers the LP multiplied)
-    energy = sum(q * float(caps.at[i, "energy_usd"]) for (i, _), q in counts.items())
-    maint = sum(q * float(caps.at[i, "maintenance_usd"]) for (i, _), q in counts.items())
-    labour = sum(q * float(caps.at[i, "labour_usd"]) for (i, _), q in counts.items())
-    capex = sum(q * float(caps.at[i, "unit_capex_usd"]) for (i, _), q in counts.items())
+    def bought(column: str, role: str | None = None) -> float:
+        """sum over bought units (of one role, if given) of quantity x per-unit figure."""
+        return sum(q * float(caps.at[i, column]) for (i, r), q in counts.items() if role is None or r == role)
+
+    energy, maint, labour = bought("energy_usd"), bought("maintenance_usd"), bought("labour_usd")
+    capex = bought("unit_capex_usd")
     total = capex + energy + maint + labour
     cost = {
         "capex": capex,
@@ -233,8 +235,8 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
     exo = e_ext + e_ver
     trained = exo + g
     alpha = exo / trained if trained > 0 else None
-    verified_capacity = sum(q * float(caps.at[i, "verified_tokens"]) for (i, r), q in counts.items() if r == "verification")
-    train_capacity = sum(q * float(caps.at[i, "train_tokens"]) for (i, r), q in counts.items() if r == "training")
+    verified_capacity = bought("verified_tokens", "verification")
+    train_capacity = bought("train_tokens", "training")
     tokens = {
         "exogenous_external": e_ext,
         "exogenous_verified": e_ver,
@@ -256,9 +258,9 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog) -> Plan:
     }
     need_gb = agents * kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
     hbm_free = sum(_val(v) * float(caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents")
-    tier = sum(q * float(caps.at[i, "capacity_gb"]) for (i, r), q in counts.items() if r == "memory")
+    tier = bought("capacity_gb", "memory")
     memory = {"needed_gb": need_gb, "hbm_free_gb": hbm_free, "capacity_tier_gb": tier, "available_gb": hbm_free + tier}
-    facility_kw = sum(q * float(caps.at[i, "facility_kw"]) for (i, _), q in counts.items())
+    facility_kw = bought("facility_kw")
     power = {"it_kw": facility_kw / s.facility.pue, "facility_kw": facility_kw, "cap_kw": s.facility.power_cap_kw}
 
     constraints = constraint_table(m)

@@ -18,12 +18,11 @@ import yaml
 from hwcatalog import Catalog
 
 from .errors import InfeasiblePlan, ScenarioError
-from .model.types import ROLES
-from .plan import plan as run_plan
-from .results import Plan
-from .scenario import Scenario, parse_money, with_changes
+from .fields import parse_value, resolve
+from .planning import plan as run_plan
+from .result import ROLES, Plan
+from .scenario import Scenario, with_changes
 
-ALIASES = {"budget": "budget_usd", "horizon": "horizon_years", "power_cap": "facility.power_cap_kw", "alpha": "alpha_floor"}
 GROUNDING_FLOORS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 MOVE_THRESHOLD = 0.005  # a role's share must move by at least 0.5% of total spend to be named
 
@@ -83,27 +82,27 @@ class Comparison:
 
 
 def parse_vary(spec: str) -> tuple[str, list[Any]]:
-    """``alpha_floor=0,0.1,0.2`` -> (``alpha_floor``, [0, 0.1, 0.2]). Aliases: budget, horizon,
-    power_cap, alpha. Budgets accept ``5B`` / ``$750M``; other values are YAML scalars."""
+    """``alpha_floor=0,0.1,0.2`` -> (``alpha_floor``, [0, 0.1, 0.2]).
+
+    The field is a dotted scenario field or an alias (:data:`planner.fields.ALIASES`); values with
+    units (``5B``, ``20MW``) go through the field's unit parser, others are YAML scalars.
+    """
     name, sep, values = spec.partition("=")
-    name = name.strip()
-    if not sep or not name or not values.strip():
-        raise ScenarioError(f"expected FIELD=V1,V2,..., got {spec!r}", field="--vary")
-    name = ALIASES.get(name, name)
-    out: list[Any] = []
-    for raw in values.split(","):
-        raw = raw.strip()
-        if name == "budget_usd":
-            try:
-                out.append(parse_money(raw))
-            except ValueError as exc:
-                raise ScenarioError(str(exc), field="--vary budget") from None
-        else:
-            try:
-                out.append(yaml.safe_load(raw))
-            except yaml.YAMLError:
-                raise ScenarioError(f"cannot read value {raw!r}", field=f"--vary {name}") from None
-    return name, out
+    if not sep or not name.strip() or not values.strip():
+        raise ScenarioError(f"expected FIELD=V1,V2,..., got {spec[:60]!r}", field="--vary")
+    name = resolve(name)
+    return name, [_vary_value(name, raw.strip()) for raw in values.split(",")]
+
+
+def _vary_value(name: str, raw: str) -> Any:
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ScenarioError(f"cannot read value {raw[:40]!r}", field=f"--vary {name}") from None
+    try:
+        return parse_value(name, raw if isinstance(value, str) else value)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), field=f"--vary {name}") from None
 
 
 def grid(base: Scenario, varies: Sequence[tuple[str, list[Any]]]) -> list[tuple[str, Scenario, dict[str, Any]]]:
@@ -171,10 +170,10 @@ def price_of_grounding(scenario: Scenario, catalog: Catalog, floors: Sequence[fl
         spend = p.spend_by_role.set_index("role")
         row.update(
             status=p.status.value,
-            objective=p.objective["name"],
-            objective_value=p.objective["value"],
-            cost_usd=p.cost["total"],
-            progress=p.progress.get("value"),
+            objective=p.objective.name,
+            objective_value=p.objective.value,
+            cost_usd=p.cost_usd.total,
+            progress=p.progress.value,
             alpha=p.alpha,
             **{f"{role}_usd": float(spend.at[role, "total_usd"]) for role in ROLES},
             verification_share=float(spend.at["verification", "share"]),
@@ -195,21 +194,21 @@ def summary_table(comp: Comparison) -> pd.DataFrame:
         spend = p.spend_by_role.set_index("role")["total_usd"]
         row.update(
             status=p.status.value,
-            objective=p.objective["name"],
-            objective_value=p.objective["value"],
-            capex_usd=p.cost["capex"],
-            opex_usd=p.cost["opex"],
-            total_usd=p.cost["total"],
+            objective=p.objective.name,
+            objective_value=p.objective.value,
+            capex_usd=p.cost_usd.capex,
+            opex_usd=p.cost_usd.opex,
+            total_usd=p.cost_usd.total,
             alpha=p.alpha,
             agents=p.agents,
-            speedup=p.speedup["counted"],
+            speedup=p.speedup,
             **{f"{role}_usd": float(spend[role]) for role in ROLES},
         )
         if base is not None:
             bspend = base.spend_by_role.set_index("role")["total_usd"]
             row.update(
-                delta_total_usd=p.cost["total"] - base.cost["total"],
-                delta_objective=p.objective["value"] - base.objective["value"] if p.objective["name"] == base.objective["name"] else None,
+                delta_total_usd=p.cost_usd.total - base.cost_usd.total,
+                delta_objective=p.objective.value - base.objective.value if p.objective.name == base.objective.name else None,
                 delta_agents=p.agents - base.agents,
                 **{f"delta_{role}_usd": float(spend[role] - bspend[role]) for role in ROLES},
             )
@@ -239,7 +238,7 @@ def drivers(comp: Comparison) -> list[str]:
             continue
         spend = r.plan.spend_by_role.set_index("role")["total_usd"]
         delta = {role: float(spend[role] - bspend[role]) for role in ROLES}
-        scale = max(base.plan.cost["total"], r.plan.cost["total"], 1.0)
+        scale = max(base.plan.cost_usd.total, r.plan.cost_usd.total, 1.0)
         down = {k: -v for k, v in delta.items() if v < -MOVE_THRESHOLD * scale}
         up = {k: v for k, v in delta.items() if v > MOVE_THRESHOLD * scale}
         if not down and not up:
@@ -253,7 +252,7 @@ def drivers(comp: Comparison) -> list[str]:
             parts.append("added spend on " + _roles(up, "+"))
         else:
             parts.append("cut spend on " + _roles(down, "-"))
-        net = r.plan.cost["total"] - base.plan.cost["total"]
+        net = r.plan.cost_usd.total - base.plan.cost_usd.total
         parts.append(f"(total {'+' if net >= 0 else '-'}USD {abs(net):,.0f})")
         out.append(" ".join(parts))
     return out

@@ -18,20 +18,21 @@ with a leading apostrophe (the OWASP CSV-injection rule). Numbers are numbers, d
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import numbers
 from pathlib import Path
 from typing import Any
 
-from .results import Plan
+from .present import headline
+from .result import ROLES, Plan
 from .scenario import scenario_parameters
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 USD_FORMAT = '"USD" #,##0'
 USD_CENTS_FORMAT = '"USD" #,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
-ROLES = ("training", "inference", "verification", "memory")
 
 # Line items columns: (header, key in the row dict, kind)
 LINE_COLUMNS: list[tuple[str, str, str]] = [
@@ -70,10 +71,9 @@ def line_rows(plan: Plan) -> list[dict[str, Any]]:
     """Line items with procurement fields (unit, currency, dates), in report order."""
     start = plan.scenario.start_date or dt.date.today()
     rows = []
-    for rec in plan.line_items.to_dict("records"):
-        lead = rec.get("lead_time_weeks")
-        lead = None if lead is None or lead != lead else float(lead)
-        quote = rec.get("price_date")
+    for rec in (dataclasses.asdict(li) for li in plan.items):
+        lead = rec["lead_time_weeks"]
+        quote = rec["price_date"]
         rows.append(
             {
                 **rec,
@@ -172,74 +172,68 @@ def _line_items_sheet(ws: Any, plan: Plan) -> tuple[dict[str, str], int]:
     return col, max(2, len(rows) + 1)
 
 
-def write_xlsx(plan: Plan, path: Path) -> None:
-    """The procurement workbook (see module docstring)."""
-    from openpyxl import Workbook
+def _bold_header(ws: Any, headers: list[str]) -> None:
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Line items"
-    bold = Font(bold=True)
-    col, last = _line_items_sheet(ws, plan)
+    ws.append(headers)
+    for c in ws[1]:
+        c.font = Font(bold=True)
 
-    # Summary: formulas over Line items
-    sm = wb.create_sheet("Summary")
-    sm.append(["role", "capex (USD)", "opex (USD)", "total (USD)"])
-    for c in sm[1]:
-        c.font = bold
+
+def _summary_sheet(ws: Any, plan: Plan, col: dict[str, str], last: int) -> None:
+    """Capex, opex and total by role as SUMIFS over Line items, budget and remaining as formulas,
+    then the plan's headline figures as solved."""
+    from openpyxl.styles import Font
+
+    _bold_header(ws, ["role", "capex (USD)", "opex (USD)", "total (USD)"])
     li = "'Line items'"
     role_rng = f"{li}!${col['role']}$2:${col['role']}${last}"
     cap_rng = f"{li}!${col['extended_price_usd']}$2:${col['extended_price_usd']}${last}"
     opx_rng = f"{li}!${col['extended_opex_usd']}$2:${col['extended_opex_usd']}${last}"
     for i, role in enumerate(ROLES, start=2):
-        sm.cell(row=i, column=1, value=role)
-        sm.cell(row=i, column=2, value=f'=SUMIFS({cap_rng},{role_rng},"{role}")')
-        sm.cell(row=i, column=3, value=f'=SUMIFS({opx_rng},{role_rng},"{role}")')
-        sm.cell(row=i, column=4, value=f"=B{i}+C{i}")
+        ws.cell(row=i, column=1, value=role)
+        ws.cell(row=i, column=2, value=f'=SUMIFS({cap_rng},{role_rng},"{role}")')
+        ws.cell(row=i, column=3, value=f'=SUMIFS({opx_rng},{role_rng},"{role}")')
+        ws.cell(row=i, column=4, value=f"=B{i}+C{i}")
     tot = len(ROLES) + 2
-    sm.cell(row=tot, column=1, value="total").font = bold
+    ws.cell(row=tot, column=1, value="total").font = Font(bold=True)
     for c, letter in ((2, "B"), (3, "C"), (4, "D")):
-        sm.cell(row=tot, column=c, value=f"=SUM({letter}2:{letter}{tot - 1})").font = bold
-    sm.cell(row=tot + 2, column=1, value="budget")
-    sm.cell(row=tot + 2, column=4, value=float(plan.scenario.budget_usd))
-    sm.cell(row=tot + 3, column=1, value="remaining")
-    sm.cell(row=tot + 3, column=4, value=f"=D{tot + 2}-D{tot}")
+        ws.cell(row=tot, column=c, value=f"=SUM({letter}2:{letter}{tot - 1})").font = Font(bold=True)
+    ws.cell(row=tot + 2, column=1, value="budget")
+    ws.cell(row=tot + 2, column=4, value=float(plan.budget_usd))
+    ws.cell(row=tot + 3, column=1, value="remaining")
+    ws.cell(row=tot + 3, column=4, value=f"=D{tot + 2}-D{tot}")
     for r in range(2, tot + 4):
         for c in (2, 3, 4):
-            sm.cell(row=r, column=c).number_format = USD_FORMAT
-    extra = [
-        ("objective", plan.objective["name"]),
-        ("objective value", plan.objective["value"]),
-        ("objective unit", plan.objective["unit"]),
-        ("alpha floor", plan.alpha_floor),
-        ("alpha achieved", plan.alpha),
-        ("regime", plan.regime),
-        ("agents", plan.agents),
-        ("speedup", plan.speedup["counted"]),
-        ("status", plan.status.value),
-        ("plan total as solved (USD)", plan.cost["total"]),
-    ]
-    for j, (k, v) in enumerate(extra, start=tot + 5):
-        sm.cell(row=j, column=1, value=k)
-        cell = sm.cell(row=j, column=4)
-        if isinstance(v, str):
-            _set_text(cell, v)
-        else:
-            cell.value = v
-    sm.column_dimensions["A"].width = 28
+            ws.cell(row=r, column=c).number_format = USD_FORMAT
+    figs = headline(plan)
+    figures = [f for f in figs if f.key not in ("budget", "remaining", "capex", "opex", "total")]
+    figures += [dataclasses.replace(f, label="plan total as solved (USD)") for f in figs if f.key == "total"]
+    for j, fig in enumerate(figures, start=tot + 5):
+        _set_text(ws.cell(row=j, column=1), fig.label)
+        _set_value(ws.cell(row=j, column=4), fig.value)
+    ws.column_dimensions["A"].width = 36
     for letter in ("B", "C", "D"):
-        sm.column_dimensions[letter].width = 20
+        ws.column_dimensions[letter].width = 20
 
-    # Assumptions
-    asm = wb.create_sheet("Assumptions")
-    asm.append(["parameter", "value", "unit", "description"])
-    for c in asm[1]:
-        c.font = bold
+
+def _set_value(cell: Any, v: Any) -> None:
+    """A number as a number, anything else as safe text, missing as an empty cell."""
+    if v is None or (isinstance(v, float) and v != v):
+        return
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        cell.value = v
+    else:
+        _set_text(cell, str(v))
+
+
+def _assumptions_sheet(ws: Any, plan: Plan) -> None:
+    """Every scenario parameter with its value, unit and meaning."""
+    _bold_header(ws, ["parameter", "value", "unit", "description"])
     for r, p in enumerate(scenario_parameters(plan.scenario), start=2):
-        _set_text(asm.cell(row=r, column=1), p["parameter"])
+        _set_text(ws.cell(row=r, column=1), p["parameter"])
         v = p["value"]
-        cell = asm.cell(row=r, column=2)
+        cell = ws.cell(row=r, column=2)
         if isinstance(v, bool) or v is None or isinstance(v, (list, str)):
             _set_text(cell, "" if v is None else ", ".join(v) if isinstance(v, list) else str(v))
         elif isinstance(v, dt.date):
@@ -247,42 +241,53 @@ def write_xlsx(plan: Plan, path: Path) -> None:
             cell.number_format = DATE_FORMAT
         else:
             cell.value = v
-        _set_text(asm.cell(row=r, column=3), p["unit"])
-        _set_text(asm.cell(row=r, column=4), p["description"])
-    asm.column_dimensions["A"].width = 36
-    asm.column_dimensions["B"].width = 24
-    asm.column_dimensions["D"].width = 70
+        _set_text(ws.cell(row=r, column=3), p["unit"])
+        _set_text(ws.cell(row=r, column=4), p["description"])
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 24
+    ws.column_dimensions["D"].width = 70
 
-    # Sources
-    src = wb.create_sheet("Sources")
-    headers = ["item id", "attribute", "value", "unit", "basis", "source", "source date", "currency year", "note", "origin"]
-    src.append(headers)
-    for c in src[1]:
-        c.font = bold
-    bought = set(plan.line_items["id"])
+
+SOURCE_HEADERS = ["item id", "attribute", "value", "unit", "basis", "source", "source date", "currency year", "note", "origin"]
+
+
+def _source_row(ws: Any, r: int, item_id: str, attr: str, s: dict[str, Any]) -> None:
+    for c, text in ((1, item_id), (2, attr), (4, s["unit"]), (5, s["basis"]), (6, s["source"]), (9, s["note"]), (10, s["origin"])):
+        _set_text(ws.cell(row=r, column=c), text or "")
+    v = s["value"]
+    if isinstance(v, (int, float)):
+        ws.cell(row=r, column=3, value=float(v))
+    else:
+        _set_text(ws.cell(row=r, column=3), str(v))
+    ws.cell(row=r, column=7, value=dt.date.fromisoformat(s["source_date"])).number_format = DATE_FORMAT
+    if s["currency_year"] is not None:
+        ws.cell(row=r, column=8, value=int(s["currency_year"]))
+
+
+def _sources_sheet(ws: Any, plan: Plan) -> None:
+    """Every catalog figure of the items bought, with basis, source, date and origin."""
+    _bold_header(ws, SOURCE_HEADERS)
     r = 2
-    for item_id in sorted(bought):
+    for item_id in sorted({li.id for li in plan.items}):
         for attr, s in plan.sources.get(item_id, {}).items():
-            _set_text(src.cell(row=r, column=1), item_id)
-            _set_text(src.cell(row=r, column=2), attr)
-            v = s["value"]
-            if isinstance(v, (int, float)):
-                src.cell(row=r, column=3, value=float(v))
-            else:
-                _set_text(src.cell(row=r, column=3), str(v))
-            _set_text(src.cell(row=r, column=4), s["unit"] or "")
-            _set_text(src.cell(row=r, column=5), s["basis"] or "")
-            _set_text(src.cell(row=r, column=6), s["source"] or "")
-            d = src.cell(row=r, column=7, value=dt.date.fromisoformat(s["source_date"]))
-            d.number_format = DATE_FORMAT
-            if s["currency_year"] is not None:
-                src.cell(row=r, column=8, value=int(s["currency_year"]))
-            _set_text(src.cell(row=r, column=9), s["note"] or "")
-            _set_text(src.cell(row=r, column=10), s["origin"] or "")
+            _source_row(ws, r, item_id, attr, s)
             r += 1
-    src.column_dimensions["A"].width = 28
-    src.column_dimensions["F"].width = 70
-    src.column_dimensions["I"].width = 60
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["F"].width = 70
+    ws.column_dimensions["I"].width = 60
+
+
+def write_xlsx(plan: Plan, path: Path) -> None:
+    """The procurement workbook (see module docstring): one function per sheet."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Line items"
+    col, last = _line_items_sheet(ws, plan)
+    _summary_sheet(wb.create_sheet("Summary"), plan, col, last)
+    _assumptions_sheet(wb.create_sheet("Assumptions"), plan)
+    _sources_sheet(wb.create_sheet("Sources"), plan)
     wb.save(path)
 
 
@@ -298,6 +303,37 @@ def sheet_title(index: int, name: str) -> str:
     """An Excel-safe, unique sheet title: ``NN name`` without []:*?/\\, at most 31 characters."""
     clean = "".join(ch for ch in name if ch not in "[]:*?/\\").strip() or "scenario"
     return f"{index:02d} {clean}"[:31]
+
+
+def _comparison_row(wb: Any, sm: Any, i: int, run: Any, baseline: str) -> None:
+    """Row ``i + 1`` of the comparison Summary, and the scenario's own line-items sheet."""
+    r = i + 1
+    _set_text(sm.cell(r, 1), run.name)
+    sm.cell(r, 2, value=run.name == baseline)
+    if run.plan is None:
+        _set_text(sm.cell(r, 3), "infeasible")
+        _set_text(sm.cell(r, 10), run.error or "")
+        return
+    title = sheet_title(i, run.name)
+    ws = wb.create_sheet(title)
+    col, last = _line_items_sheet(ws, run.plan)
+    ref = "'" + title.replace("'", "''") + "'"
+    _set_text(sm.cell(r, 3), run.plan.status.value)
+    _set_text(sm.cell(r, 4), title)
+    sm.cell(r, 5, value=f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})")
+    sm.cell(r, 6, value=f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})")
+    sm.cell(r, 7, value=f"=E{r}+F{r}")
+    sm.cell(r, 8, value=float(run.plan.budget_usd))
+    sm.cell(r, 9, value=f"=H{r}-G{r}")
+    for c in range(5, 10):
+        sm.cell(r, c).number_format = USD_FORMAT
+    _set_text(sm.cell(r, 10), run.plan.objective.name)
+    sm.cell(r, 11, value=float(run.plan.objective.value))
+    sm.cell(r, 12, value=float(run.plan.alpha_floor))
+    if run.plan.alpha is not None:
+        sm.cell(r, 13, value=float(run.plan.alpha))
+    sm.cell(r, 14, value=float(run.plan.agents))
+    sm.cell(r, 15, value=float(run.plan.speedup))
 
 
 def write_comparison_xlsx(comp: Any, path: Path) -> None:
@@ -331,33 +367,7 @@ def write_comparison_xlsx(comp: Any, path: Path) -> None:
     for c in sm[1]:
         c.font = bold
     for i, run in enumerate(comp.runs, start=1):
-        r = i + 1
-        _set_text(sm.cell(r, 1), run.name)
-        sm.cell(r, 2, value=run.name == comp.baseline)
-        if run.plan is None:
-            _set_text(sm.cell(r, 3), "infeasible")
-            _set_text(sm.cell(r, 10), run.error or "")
-            continue
-        title = sheet_title(i, run.name)
-        ws = wb.create_sheet(title)
-        col, last = _line_items_sheet(ws, run.plan)
-        ref = "'" + title.replace("'", "''") + "'"
-        _set_text(sm.cell(r, 3), run.plan.status.value)
-        _set_text(sm.cell(r, 4), title)
-        sm.cell(r, 5, value=f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})")
-        sm.cell(r, 6, value=f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})")
-        sm.cell(r, 7, value=f"=E{r}+F{r}")
-        sm.cell(r, 8, value=float(run.plan.scenario.budget_usd))
-        sm.cell(r, 9, value=f"=H{r}-G{r}")
-        for c in range(5, 10):
-            sm.cell(r, c).number_format = USD_FORMAT
-        _set_text(sm.cell(r, 10), run.plan.objective["name"])
-        sm.cell(r, 11, value=float(run.plan.objective["value"]))
-        sm.cell(r, 12, value=float(run.plan.alpha_floor))
-        if run.plan.alpha is not None:
-            sm.cell(r, 13, value=float(run.plan.alpha))
-        sm.cell(r, 14, value=float(run.plan.agents))
-        sm.cell(r, 15, value=float(run.plan.speedup["counted"]))
+        _comparison_row(wb, sm, i, run, comp.baseline)
     sm.column_dimensions["A"].width = 40
     g = wb.create_sheet("Price of grounding")
     frame = comp.grounding

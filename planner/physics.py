@@ -9,7 +9,9 @@ Units: FLOP/s, bytes, seconds, tokens (counts); results named with their unit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,75 +176,97 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     * ``unit_cost_usd`` = capex + energy + maintenance + labour;
     * ``facility_kw`` = power_kw * PUE;
     * ``train_tokens`` (6ND rule), ``synthetic_tokens`` and ``agent_tokens`` (roofline decode at
-      the synthetic and agent batch/context) over the available seconds, ``kv_free_gb``
+      the synthetic and agent batch/context) over the productive seconds, ``kv_free_gb``
       (accelerators), ``verified_tokens`` (checks * tokens_per_check; verification and audit),
       ``capacity_gb`` (memory).
     """
-    s = scenario
-    hours = s.horizon_hours
-    seconds = hours * SECONDS_PER_HOUR * s.facility.availability
-    weight_bytes = s.model.total_params * s.model.bytes_per_param
-    weight_gb = weight_bytes / GB
     capex_usd = unit_capex_usd(items)
     rows = []
     for item_id, it in items.iterrows():
-        cat = it["category"]
-        power_kw = _num(it.get("power_kw"), 0.0)
-        capex = 0.0 if cat == "audit" else float(capex_usd[item_id])
-        row = {
-            "id": item_id,
-            "category": cat,
-            "kind": it["kind"],
-            "unit_capex_usd": capex,
-            "energy_usd": power_kw * s.facility.pue * hours * s.facility.electricity_usd_per_kwh,
-            "maintenance_usd": capex * s.facility.maintenance_rate_per_year * s.horizon_years,
-            "labour_usd": 0.0,
-            "facility_kw": power_kw * s.facility.pue,
-            "train_tokens": 0.0,
-            "synthetic_tokens": 0.0,
-            "agent_tokens": 0.0,
-            "kv_free_gb": 0.0,
-            "verified_tokens": 0.0,
-            "capacity_gb": 0.0,
-        }
-        if cat == "accelerator":
-            devices = int(_num(it.get("devices_per_unit"), 1.0))
-            train_tflops = _precision_tflops(it, s.training.precision)
-            infer_tflops = _precision_tflops(it, s.inference.precision)
-            dev_mem_gb = float(it["hbm_gb"]) / devices
-            dev_bw = float(it["hbm_tbps"]) * TB / devices
-            row["train_tokens"] = training_tokens(train_tflops * TFLOPS, s.training.mfu, seconds, s.model.active_params)
-            common = dict(
-                flops_per_s=infer_tflops * TFLOPS / devices,
-                bandwidth_bytes_per_s=dev_bw,
-                active_params=s.model.active_params,
-                weight_bytes=weight_bytes,
-                kv_bytes_per_token=s.model.kv_bytes_per_token,
-                compute_utilization=s.inference.compute_utilization,
-                bandwidth_utilization=s.inference.bandwidth_utilization,
-            )
-            syn = decode_tokens_per_s(batch=s.inference.synthetic_batch, context_tokens=s.inference.synthetic_context_tokens, **common)
-            agt = decode_tokens_per_s(batch=s.inference.agent_batch, context_tokens=s.agents.context_tokens, **common)
-            row["synthetic_tokens"] = syn * devices * seconds
-            row["agent_tokens"] = agt * devices * seconds
-            row["kv_free_gb"] = kv_free_gb(weight_gb, dev_mem_gb, s.inference.weight_fill) * devices
-            row["synthetic_tokens_per_s"] = syn * devices
-            row["agent_tokens_per_s"] = agt * devices
-            row["devices_per_replica"] = devices_per_replica(weight_gb, dev_mem_gb, s.inference.weight_fill)
-        elif cat == "verification":
-            checks = float(it["checks_per_hour"]) * hours * s.facility.availability
-            row["verified_tokens"] = checks * s.data.tokens_per_check
-        elif cat == "audit":
-            reviewer_hours = float(it["hours_per_year"]) * s.horizon_years
-            row["verified_tokens"] = float(it["checks_per_hour"]) * reviewer_hours * s.data.tokens_per_check
-            row["labour_usd"] = float(it["usd_per_hour"]) * reviewer_hours
-        elif cat == "memory":
-            row["capacity_gb"] = float(it["capacity_gb"])
+        capex = 0.0 if it["category"] == "audit" else float(capex_usd[item_id])
+        row = _cost_row(str(item_id), it, capex, scenario)
+        row.update(_DELIVERS[it["category"]](it, scenario))
         row["unit_cost_usd"] = row["unit_capex_usd"] + row["energy_usd"] + row["maintenance_usd"] + row["labour_usd"]
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("id", drop=False)
     frame.index.name = None
     return frame
+
+
+CAPABILITY_COLUMNS = ("train_tokens", "synthetic_tokens", "agent_tokens", "kv_free_gb", "verified_tokens", "capacity_gb")
+
+
+def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dict[str, Any]:
+    """Cost and power of one unit over the horizon; every capability column starts at 0."""
+    power_kw = _num(it.get("power_kw"), 0.0)
+    return {
+        "id": item_id,
+        "category": it["category"],
+        "kind": it["kind"],
+        "unit_capex_usd": capex_usd,
+        "energy_usd": power_kw * s.facility.pue * s.horizon_hours * s.facility.electricity_usd_per_kwh,
+        "maintenance_usd": capex_usd * s.facility.maintenance_rate_per_year * s.horizon_years,
+        "labour_usd": 0.0,
+        "facility_kw": power_kw * s.facility.pue,
+        **dict.fromkeys(CAPABILITY_COLUMNS, 0.0),
+    }
+
+
+def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
+    """Training tokens (6ND), decode tokens for synthetic data and agents, free HBM per unit."""
+    seconds = s.productive_seconds
+    weight_bytes = s.model.total_params * s.model.bytes_per_param
+    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    dev_mem_gb = float(it["hbm_gb"]) / devices
+    common = dict(
+        flops_per_s=_precision_tflops(it, s.inference.precision) * TFLOPS / devices,
+        bandwidth_bytes_per_s=float(it["hbm_tbps"]) * TB / devices,
+        active_params=s.model.active_params,
+        weight_bytes=weight_bytes,
+        kv_bytes_per_token=s.model.kv_bytes_per_token,
+        compute_utilization=s.inference.compute_utilization,
+        bandwidth_utilization=s.inference.bandwidth_utilization,
+    )
+    syn = decode_tokens_per_s(batch=s.inference.synthetic_batch, context_tokens=s.inference.synthetic_context_tokens, **common)
+    agt = decode_tokens_per_s(batch=s.inference.agent_batch, context_tokens=s.agents.context_tokens, **common)
+    train_flops = _precision_tflops(it, s.training.precision) * TFLOPS
+    return {
+        "train_tokens": training_tokens(train_flops, s.training.mfu, seconds, s.model.active_params),
+        "synthetic_tokens": syn * devices * seconds,
+        "agent_tokens": agt * devices * seconds,
+        "kv_free_gb": kv_free_gb(weight_bytes / GB, dev_mem_gb, s.inference.weight_fill) * devices,
+        "synthetic_tokens_per_s": syn * devices,
+        "agent_tokens_per_s": agt * devices,
+        "devices_per_replica": devices_per_replica(weight_bytes / GB, dev_mem_gb, s.inference.weight_fill),
+    }
+
+
+def _verification(it: pd.Series, s: Scenario) -> dict[str, Any]:
+    """Verified tokens = checks/hour * productive hours * tokens per check."""
+    checks = float(it["checks_per_hour"]) * s.productive_seconds / SECONDS_PER_HOUR
+    return {"verified_tokens": checks * s.data.tokens_per_check}
+
+
+def _audit(it: pd.Series, s: Scenario) -> dict[str, Any]:
+    """A reviewer: checks/hour * hours/year * years tokens verified, paid usd_per_hour."""
+    reviewer_hours = float(it["hours_per_year"]) * s.horizon_years
+    return {
+        "verified_tokens": float(it["checks_per_hour"]) * reviewer_hours * s.data.tokens_per_check,
+        "labour_usd": float(it["usd_per_hour"]) * reviewer_hours,
+    }
+
+
+def _memory(it: pd.Series, s: Scenario) -> dict[str, Any]:
+    """Capacity-tier GB per unit."""
+    return {"capacity_gb": float(it["capacity_gb"])}
+
+
+_DELIVERS: dict[str, Callable[[pd.Series, Scenario], dict[str, Any]]] = {
+    "accelerator": _accelerator,
+    "verification": _verification,
+    "audit": _audit,
+    "memory": _memory,
+}
 
 
 def _isnan(v: object) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
+import difflib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ScenarioError
+from .fields import nested
+from .units import parser_for
 
 Objective = Literal["min-cost", "max-progress"]
 MIN_ALPHA_FLOOR = 1e-4  # below this CBC's tolerances make the floor numerically zero (see docs/model.md)
@@ -28,7 +30,22 @@ SolverName = Literal["cbc", "highs"]
 
 
 class _Strict(BaseModel):
+    """Unknown fields are errors; text with a unit is parsed by the field's unit suffix
+    (``budget_usd: 5B``, ``power_cap_kw: 20MW``); a boolean never stands for a number."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _units_and_booleans(cls, v: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or ""
+        annotation = str(cls.model_fields[name].annotation) if name in cls.model_fields else ""
+        if isinstance(v, bool) and "bool" not in annotation and ("float" in annotation or "int" in annotation):
+            raise ValueError(f"expected a number, got a boolean ({v}); YAML reads yes/no/on/off/true/false as booleans")
+        parser = parser_for(name)
+        if parser is not None and isinstance(v, str):
+            return parser(v)
+        return v
 
 
 class ModelSpec(_Strict):
@@ -126,11 +143,6 @@ class Scenario(_Strict):
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")
 
-    @field_validator("budget_usd", mode="before")
-    @classmethod
-    def _money(cls, v: Any) -> Any:
-        return parse_money(v) if isinstance(v, str) else v
-
     @field_validator("alpha_floor")
     @classmethod
     def _floor_resolvable(cls, v: float) -> float:
@@ -154,27 +166,14 @@ class Scenario(_Strict):
         """Wall-clock hours of the horizon: ``horizon_years * 8760``."""
         return self.horizon_years * 8760.0
 
+    @property
+    def productive_seconds(self) -> float:
+        """Seconds of useful work per unit over the horizon: ``horizon_hours * 3600 * availability``."""
+        return self.horizon_hours * 3600.0 * self.facility.availability
+
     def to_flat(self) -> dict[str, Any]:
         """Every parameter as ``dotted.name -> value`` (for reports and the Assumptions sheet)."""
         return flatten(self.model_dump())
-
-
-_MONEY = re.compile(r"^\s*\$?\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBtT]?)\s*(?:USD)?\s*$")
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
-
-
-def parse_money(text: str | float | int) -> float:
-    """Parse ``5e9``, ``5B``, ``$750M``, ``1.2k``, ``2T`` into USD. Raises ``ValueError``."""
-    if isinstance(text, (int, float)):
-        value = float(text)
-    else:
-        m = _MONEY.match(str(text).replace(",", "").replace("_", ""))
-        if not m:
-            raise ValueError(f"expected an amount like 5e9, 5B or $750M, got {text!r}")
-        value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"expected a positive amount, got {text!r}")
-    return value
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -244,13 +243,26 @@ def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
     loc = ".".join(str(p) for p in err["loc"]) or None
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling; see docs/scenario.md for the fields)"
+        msg = "unknown field" + _did_you_mean(err["loc"]) + " (see docs/scenario.md for the fields)"
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     got = err.get("input")
     if err["type"] != "extra_forbidden" and not isinstance(got, dict) and got is not None:
         msg = f"{msg}, got {got!r}"
     return ScenarioError(msg, file=file, field=loc)
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'x'?`` for an unknown field, from the fields of its parent model."""
+    model: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        info = model.model_fields.get(str(part))
+        ann = getattr(info, "annotation", None) if info else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return ""
+        model = ann
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, Any] | None = None, file: str | None = None) -> Scenario:
@@ -293,11 +305,8 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 
 def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` with dotted-name changes (``{"facility.pue": 1.2}``), re-validated."""
-    nested: dict[str, Any] = {}
-    for key, value in changes.items():
-        node = nested
-        parts = key.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return build_scenario(nested, base=scenario.model_dump())
+    try:
+        over = nested(changes)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+    return build_scenario(over, base=scenario.model_dump())

@@ -1,33 +1,36 @@
-"""The JSON contract of a plan (``plan --format json``; schema in schemas/plan.schema.json).
+"""JSON conversion of result trees (``plan --format json``; schema in schemas/plan.schema.json).
 
-Keys promised by the contract: status, budget_usd, alpha_floor, alpha, cost_usd {capex, opex,
-total}, spend_by_role_usd {training, inference, verification, memory}, items [{id, category,
-role, quantity, unit_price_usd, extended_price_usd}], agents, speedup, marginal_values,
-objective {name, value}. Extra keys may be added; none of these is renamed or removed.
+The conversion is plain: every dataclass field becomes the key of its name (or of the name in its
+``json`` metadata), fields marked ``json: False`` are left out, enums become their value, dates
+ISO text, tuples lists, and non-finite floats ``null``. Keys promised by the contract: status,
+budget_usd, alpha_floor, alpha, cost_usd {capex, opex, total}, spend_by_role_usd {training,
+inference, verification, memory}, items [{id, category, role, quantity, unit_price_usd,
+extended_price_usd}], agents, speedup, marginal_values, objective {name, value}. Keys may be
+added; none of these is renamed or removed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
 import math
-from typing import TYPE_CHECKING, Any
-
-import pandas as pd
-
-from . import __version__
-from .results import REGIME_NOTES
-
-if TYPE_CHECKING:
-    from .results import Plan
-
-SCHEMA_VERSION = "1.0"
+from typing import Any
 
 
 def clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python, tuples -> lists, recursively."""
+    """JSON-safe, recursively: dataclasses -> dicts (see :func:`tree`), NaN/inf -> None, numpy
+    scalars -> Python, tuples -> lists, dates -> ISO text, enums -> values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tree(value)
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return clean(value.value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             value = value.item()
@@ -35,57 +38,31 @@ def clean(value: Any) -> Any:
             pass
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is pd.NA or value is pd.NaT:
+    if value is not None and _is_missing(value):
         return None
     return value
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [clean(r) for r in frame.to_dict("records")]
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is pd.NA or value is pd.NaT
 
 
-def plan_to_dict(p: Plan) -> dict[str, Any]:
-    s = p.scenario
-    spend = {r["role"]: r["total_usd"] for r in p.spend_by_role.to_dict("records")}
-    items = records(p.line_items.drop(columns=["synthetic_units", "agent_units"], errors="ignore"))
-    out = {
-        "schema_version": SCHEMA_VERSION,
-        "tool_version": __version__,
-        "scenario": s.name,
-        "status": p.status.value,
-        "budget_usd": s.budget_usd,
-        "alpha_floor": s.alpha_floor,
-        "alpha_floor_basis": s.alpha_floor_basis,
-        "alpha": p.alpha,
-        "regime": p.regime,
-        "regime_note": REGIME_NOTES[p.regime],
-        "cost_usd": {
-            "capex": p.cost["capex"],
-            "opex": p.cost["opex"],
-            "total": p.cost["total"],
-            "opex_energy": p.cost["opex_energy"],
-            "opex_maintenance": p.cost["opex_maintenance"],
-            "opex_labour": p.cost["opex_labour"],
-            "remaining_budget": p.cost["remaining"],
-        },
-        "spend_by_role_usd": spend,
-        "spend_by_role_share": {r["role"]: r["share"] for r in p.spend_by_role.to_dict("records")},
-        "items": items,
-        "tokens": p.tokens,
-        "agents": p.agents,
-        "speedup": p.speedup["counted"],
-        "speedup_detail": p.speedup,
-        "progress": p.progress,
-        "memory_gb": p.memory,
-        "power_kw": p.power,
-        "binding_constraints": p.binding,
-        "constraints": records(p.constraints),
-        "marginal_values": p.marginal_values,
-        "objective": p.objective,
-        "solver": p.solver,
-        "warnings": p.warnings,
-        "catalog_overlays": list(p.catalog_overlays),
-        "dominated_items": p.dominated,
-        "assumptions": s.to_flat(),
-    }
-    return clean(out)
+def tree(obj: Any, *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A dataclass as a JSON dict: field metadata ``json`` renames (a string) or omits (False)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        key = f.metadata.get("json", f.name)
+        if key is False or f.name in skip:
+            continue
+        out[key] = clean(getattr(obj, f.name))
+    return out
+
+
+def to_dict(plan: Any, *, timings: bool = False) -> dict[str, Any]:
+    """The plan's JSON dict; ``timings`` adds the wall-clock block (not reproducible run to run)."""
+    out = tree(plan)
+    if timings:
+        out["timings"] = clean(vars(plan.timings))
+    return out

@@ -7,7 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from planner.cli import cli, parse_power_kw
+from planner.cli import cli
+from planner.units import parse_power_kw
 from tests.conftest import DATA, EXAMPLES, write
 
 TOY = ["--scenario", str(DATA / "toy-scenario.yaml"), "--catalog", str(DATA / "toy-overlay.yaml"), "-q"]
@@ -131,11 +132,8 @@ def test_infeasible_exit_3(run):
 
 
 def test_solver_failure_exit_4(run, monkeypatch):
-    import importlib
-
+    import planner.planning as plan_mod
     from planner.errors import SolverError
-
-    plan_mod = importlib.import_module("planner.plan")
 
     def boom(*a, **k):
         raise SolverError("solver cbc returned failed for min-cost")

@@ -47,14 +47,14 @@ def test_libreoffice_plan_totals(catalog, tmp_path):
     sheets = pd.read_excel(recalc, sheet_name=None, header=None)
     summary = sheets["Summary"]
     total = summary[summary[0] == "total"].iloc[0]
-    assert float(total[1]) == pytest.approx(p.cost["capex"], rel=1e-12)
-    assert float(total[3]) == pytest.approx(p.cost["total"], rel=1e-9)
+    assert float(total[1]) == pytest.approx(p.cost_usd.capex, rel=1e-12)
+    assert float(total[3]) == pytest.approx(p.cost_usd.total, rel=1e-9)
     by_role = {r[0]: float(r[3]) for r in summary.itertuples(index=False) if r[0] in ("training", "inference", "verification", "memory")}
     spend = p.spend_by_role.set_index("role")["total_usd"]
     for role, v in by_role.items():
         assert v == pytest.approx(float(spend[role]), rel=1e-9, abs=1e-6)
     remaining = summary[summary[0] == "remaining"].iloc[0]
-    assert float(remaining[3]) == pytest.approx(p.cost["remaining"], abs=1e-3)
+    assert float(remaining[3]) == pytest.approx(p.cost_usd.remaining_budget, abs=1e-3)
 
 
 @needs_lo
@@ -64,7 +64,7 @@ def test_libreoffice_comparison_totals(toy_catalog, tmp_path):
     [x] = write_comparison_export(comp, tmp_path / "cmp.xlsx", force=False)
     summary = pd.read_excel(_recalculate(x, tmp_path), sheet_name="Summary")
     for run, total in zip(comp.runs, summary["total (USD)"], strict=True):
-        assert float(total) == pytest.approx(run.plan.cost["total"], rel=1e-9)
+        assert float(total) == pytest.approx(run.plan.cost_usd.total, rel=1e-9)
 
 
 def _chromium(html: Path, png: Path, tmp: Path) -> str:

@@ -51,7 +51,7 @@ def test_deltas_and_drivers(toy_grid):
     base = toy_grid.runs[0].plan
     other = toy_grid.runs[2].plan
     assert table.loc[toy_grid.baseline, "delta_total_usd"] == 0
-    assert table.iloc[2]["delta_total_usd"] == pytest.approx(other.cost["total"] - base.cost["total"])
+    assert table.iloc[2]["delta_total_usd"] == pytest.approx(other.cost_usd.total - base.cost_usd.total)
     assert table.iloc[2]["delta_verification_usd"] > 0
     floor_driver = next(d for d in toy_grid.drivers if d.startswith("alpha_floor=0.5, budget_usd=1e+06"))
     assert "raising alpha_floor from 0.1 to 0.5" in floor_driver and "verification (+USD" in floor_driver

@@ -60,7 +60,7 @@ def test_xlsx_formulas_and_types(evil_plan, tmp_path):
         assert ws.cell(r, ext).data_type == "f" and ws.cell(r, ext).value.startswith("=")
         assert isinstance(ws.cell(r, q).value, int) and isinstance(ws.cell(r, up).value, (int, float))  # numbers, not text
         total += ws.cell(r, q).value * ws.cell(r, up).value
-    assert total == pytest.approx(evil_plan.cost["capex"])
+    assert total == pytest.approx(evil_plan.cost_usd.capex)
     need = ws.cell(2, header.index("need-by date") + 1)
     assert need.value.date() == dt.date(2027, 1, 15) if isinstance(need.value, dt.datetime) else need.value == dt.date(2027, 1, 15)
     assert ws.cell(2, up).number_format.startswith('"USD"')
@@ -93,7 +93,7 @@ def test_csv_format(evil_plan):
         assert "," not in r[col("unit price (USD)")]
         dt.date.fromisoformat(r[col("need-by date")])
     ext = sum(float(r[col("extended price (USD)")]) for r in rows[1:])
-    assert ext == pytest.approx(evil_plan.cost["capex"])
+    assert ext == pytest.approx(evil_plan.cost_usd.capex)
 
 
 def test_cli_export_and_force(tmp_path):
@@ -126,5 +126,5 @@ def test_libreoffice_recomputes_totals(evil_plan, tmp_path):
     )
     summary = pd.read_excel(out / "plan.xlsx", sheet_name="Summary", header=None)
     total_row = summary[summary[0] == "total"].iloc[0]
-    assert float(total_row[3]) == pytest.approx(evil_plan.cost["total"], rel=1e-9)
-    assert float(total_row[1]) == pytest.approx(evil_plan.cost["capex"], rel=1e-9)
+    assert float(total_row[3]) == pytest.approx(evil_plan.cost_usd.total, rel=1e-9)
+    assert float(total_row[1]) == pytest.approx(evil_plan.cost_usd.capex, rel=1e-9)

@@ -63,5 +63,5 @@ def test_default_floor_moves_spend_to_verification(catalog):
     high = plan(with_changes(load_scenario(), {"alpha_floor": 0.5}), catalog, marginals=False)
     share = lambda p: float(p.spend_by_role.set_index("role").at["verification", "share"])  # noqa: E731
     assert share(high) > share(low) + 0.3
-    assert high.progress["value"] < low.progress["value"]
+    assert high.progress.value < low.progress.value
     assert high.alpha >= 0.5 - 1e-9 and low.alpha >= 0.05 - 1e-9

@@ -6,7 +6,7 @@ import pytest
 
 from planner import InfeasiblePlan, ScenarioError, plan, with_changes
 from planner.model import build_model
-from planner.plan import _inp, prepare
+from planner.planning import model_input, prepare
 
 GPU_COST = 10000 + 1 * 8760 * 0.1  # price + energy at PUE 1 and USD 0.1/kWh
 CPU_COST = 1000 + 0.5 * 8760 * 0.1
@@ -19,10 +19,10 @@ def test_min_cost_external_data_only(toy_scenario, toy_catalog):
     p = plan(toy_scenario, toy_catalog)
     assert p.status.value == "optimal"
     assert [(r.id, r.role, r.quantity) for r in p.line_items.itertuples()] == [("toy-gpu", "training", 2)]
-    assert p.cost["total"] == pytest.approx(2 * GPU_COST)
-    assert p.objective["value"] == pytest.approx(2 * GPU_COST)
+    assert p.cost_usd.total == pytest.approx(2 * GPU_COST)
+    assert p.objective.value == pytest.approx(2 * GPU_COST)
     assert p.alpha == pytest.approx(1.0)
-    assert p.tokens["total"] == pytest.approx(5e12, rel=1e-6)
+    assert p.tokens.total == pytest.approx(5e12, rel=1e-6)
 
 
 def test_min_cost_all_verified(toy_scenario, toy_catalog):
@@ -31,10 +31,10 @@ def test_min_cost_all_verified(toy_scenario, toy_catalog):
     p = plan(s, toy_catalog)
     q = {(r.id, r.role): r.quantity for r in p.line_items.itertuples()}
     assert q == {("toy-gpu", "training"): 2, ("toy-cpu", "verification"): 571}
-    assert p.cost["total"] == pytest.approx(2 * GPU_COST + 571 * CPU_COST)
-    assert p.cost["capex"] == pytest.approx(2 * 10000 + 571 * 1000)
-    assert p.line_items["extended_price_usd"].sum() == pytest.approx(p.cost["capex"])
-    assert "verification_supply" in p.binding
+    assert p.cost_usd.total == pytest.approx(2 * GPU_COST + 571 * CPU_COST)
+    assert p.cost_usd.capex == pytest.approx(2 * 10000 + 571 * 1000)
+    assert p.line_items["extended_price_usd"].sum() == pytest.approx(p.cost_usd.capex)
+    assert "verification_supply" in p.binding_constraints
 
 
 def test_agents_need_inference_and_memory(toy_scenario, toy_catalog):
@@ -46,7 +46,7 @@ def test_agents_need_inference_and_memory(toy_scenario, toy_catalog):
     assert q[("toy-gpu", "inference")] == 2
     assert ("toy-cxl", "memory") not in q
     assert p.agents == pytest.approx(100)
-    assert p.memory["needed_gb"] == pytest.approx(100)
+    assert p.memory_gb.needed_gb == pytest.approx(100)
 
 
 def test_memory_tier_when_contexts_are_long(toy_scenario, toy_catalog):
@@ -56,7 +56,7 @@ def test_memory_tier_when_contexts_are_long(toy_scenario, toy_catalog):
     # would only help if memory bound first. Check the memory balance holds either way.
     s = with_changes(toy_scenario, {"targets.agents": 10, "agents.context_tokens": 1e5})
     p = plan(s, toy_catalog)
-    assert p.memory["available_gb"] >= p.memory["needed_gb"] - 1e-6
+    assert p.memory_gb.available_gb >= p.memory_gb.needed_gb - 1e-6
 
 
 def test_budget_infeasible_reports_least_budget(toy_scenario, toy_catalog):
@@ -99,26 +99,26 @@ def test_power_cap_infeasible(toy_scenario, toy_catalog):
 def test_max_progress_balances(toy_scenario, toy_catalog):
     s = with_changes(toy_scenario, {"objective": "max-progress", "targets.training_tokens": None, "budget_usd": 200000})
     p = plan(s, toy_catalog)
-    assert p.progress["value"] > 0
-    assert p.cost["total"] <= 200000 + 1e-6
-    assert p.progress["bottleneck"] in ("balanced", "ideas (agents' speedup)", "experiments (grounded training tokens)")
-    assert p.progress["value"] <= p.progress["from_speedup"] + 1e-6
-    assert p.progress["value"] <= p.progress["from_tokens"] + 1e-6
+    assert p.progress.value > 0
+    assert p.cost_usd.total <= 200000 + 1e-6
+    assert p.progress.bottleneck in ("balanced", "ideas (agents' speedup)", "experiments (grounded training tokens)")
+    assert p.progress.value <= p.progress.from_speedup + 1e-6
+    assert p.progress.value <= p.progress.from_tokens + 1e-6
     assert set(p.marginal_values) == {"budget_per_musd", "power_per_mw", "alpha_floor_per_point"}
-    assert p.marginal_values["budget_per_musd"]["value"] >= 0
+    assert p.marginal_values["budget_per_musd"].value >= 0
 
 
 def test_highs_agrees_with_cbc(toy_scenario, toy_catalog):
     s = with_changes(toy_scenario, {"data.external_tokens": 0, "alpha_floor": 1.0})
     a = plan(s, toy_catalog)
     b = plan(with_changes(s, {"solver": "highs"}), toy_catalog)
-    assert a.cost["total"] == pytest.approx(b.cost["total"])
+    assert a.cost_usd.total == pytest.approx(b.cost_usd.total)
 
 
 def test_deterministic_constraint_names(toy_scenario, toy_catalog):
-    caps, curve = prepare(toy_scenario, toy_catalog)
-    names1 = list(build_model(_inp(toy_scenario, caps, curve)).constraints)
-    names2 = list(build_model(_inp(toy_scenario, caps, curve)).constraints)
+    prep = prepare(toy_scenario, toy_catalog)
+    names1 = list(build_model(model_input(toy_scenario, prep)).constraints)
+    names2 = list(build_model(model_input(toy_scenario, prep)).constraints)
     assert names1 == names2
     assert names1[:3] == ["budget", "training_compute", "verification_supply"]
 
@@ -144,14 +144,14 @@ def test_cloud_only_needs_opt_in(toy_scenario, catalog):
 def test_constraint_table_reconciles(toy_scenario, toy_catalog):
     s = with_changes(toy_scenario, {"data.external_tokens": 0, "alpha_floor": 1.0})
     p = plan(s, toy_catalog)
-    c = p.constraints.set_index("name")
-    assert c.at["budget", "lhs"] * 1e6 == pytest.approx(p.cost["total"])
-    assert c.at["training_compute", "lhs"] * 1e9 == pytest.approx(p.tokens["total"], rel=1e-6)
+    c = p.frame("constraints").set_index("name")
+    assert c.at["budget", "lhs"] * 1e6 == pytest.approx(p.cost_usd.total)
+    assert c.at["training_compute", "lhs"] * 1e9 == pytest.approx(p.tokens.total, rel=1e-6)
 
 
 def test_dominated_items_dropped(toy_scenario, tmp_path):
     from hwcatalog import load_catalog
-    from planner.plan import dominated, prepare
+    from planner.planning import dominated, prepare
     from tests.conftest import DATA, write
 
     worse = write(
@@ -164,13 +164,13 @@ def test_dominated_items_dropped(toy_scenario, tmp_path):
     )
     cat = load_catalog([DATA / "toy-overlay.yaml", worse], max_price_age_days=None)
     s = with_changes(toy_scenario, {"catalog.only": ["toy-gpu", "toy-gpu-slow", "toy-gpu-twin", "toy-gpu-cheap", "toy-cpu", "toy-cxl"]})
-    caps, _ = prepare(s, cat)
-    drop = caps.attrs["dominated"]
+    prep = prepare(s, cat)
+    caps, drop = prep.caps, prep.dominated
     assert drop["toy-gpu-slow"] in ("toy-gpu", "toy-gpu-twin")  # same price, less compute
     assert drop["toy-gpu-twin"] == "toy-gpu"  # exact tie: the smaller id stays
     assert "toy-gpu-cheap" not in drop  # cheaper, so not dominated
     assert "toy-gpu" not in drop
     assert set(caps.index) == {"toy-gpu", "toy-gpu-cheap", "toy-cpu", "toy-cxl"}
     p = plan(s, cat)
-    assert p.dominated == drop
+    assert p.dominated_items == drop
     assert dominated(caps) == {}

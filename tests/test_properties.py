@@ -28,12 +28,12 @@ def _base(objective: str):
 
 
 def _progress(s, cat):
-    return plan(s, cat, marginals=False).progress["value"]
+    return plan(s, cat, marginals=False).progress.value
 
 
 def _cost(s, cat):
     try:
-        return plan(s, cat, marginals=False).cost["total"]
+        return plan(s, cat, marginals=False).cost_usd.total
     except InfeasiblePlan:
         return float("inf")
 
@@ -78,16 +78,16 @@ def test_plan_invariants(toy_catalog, b, a, objective, agents):
         p = plan(s, toy_catalog, marginals=False)
     except InfeasiblePlan:
         return
-    assert p.cost["total"] <= b * (1 + 1e-9)  # the budget is never exceeded
+    assert p.cost_usd.total <= b * (1 + 1e-9)  # the budget is never exceeded
     if p.alpha is not None:
         assert p.alpha >= a - 1e-6  # alpha >= floor
     items = p.line_items
-    assert items["extended_price_usd"].sum() == pytest.approx(p.cost["capex"], rel=1e-12, abs=1e-6)  # line items sum to capex
+    assert items["extended_price_usd"].sum() == pytest.approx(p.cost_usd.capex, rel=1e-12, abs=1e-6)  # line items sum to capex
     assert (items["quantity"] >= 1).all() and (items["quantity"] == items["quantity"].round()).all()
-    assert p.spend_by_role["total_usd"].sum() == pytest.approx(p.cost["total"], rel=1e-12, abs=1e-6)
-    assert p.memory["available_gb"] >= p.memory["needed_gb"] * (1 - 1e-6) - 1e-6
-    assert p.speedup["counted"] <= p.speedup["law"] + 1e-6  # never more speedup than the law
+    assert p.spend_by_role["total_usd"].sum() == pytest.approx(p.cost_usd.total, rel=1e-12, abs=1e-6)
+    assert p.memory_gb.available_gb >= p.memory_gb.needed_gb * (1 - 1e-6) - 1e-6
+    assert p.speedup <= p.speedup_detail.law + 1e-6  # never more speedup than the law
     # JSON export round-trips
     data = json.loads(render_plan(p, "json"))
     assert data == json.loads(json.dumps(p.to_dict()))
-    assert data["cost_usd"]["total"] == pytest.approx(p.cost["total"])
+    assert data["cost_usd"]["total"] == pytest.approx(p.cost_usd.total)

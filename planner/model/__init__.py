@@ -11,16 +11,15 @@ import pulp
 
 from .constraints import define_constraints
 from .objective import define_objective
-from .types import BuiltModel, ModelInput
+from .types import BuiltModel, Flows, ModelInput
 from .variables import define_variables
 
-__all__ = ["BuiltModel", "ModelInput", "build_model"]
+__all__ = ["BuiltModel", "Flows", "ModelInput", "build_model"]
 
 
 def build_model(inp: ModelInput) -> BuiltModel:
     """Build the PuLP problem for ``inp`` (deterministic names, no solving)."""
-    maximise = inp.objective == "max-progress" and inp.progress_floor is None
-    sense = pulp.LpMaximize if maximise else pulp.LpMinimize
+    sense = pulp.LpMaximize if inp.stage == "progress" else pulp.LpMinimize
     problem = pulp.LpProblem(f"plan_{inp.objective.replace('-', '_')}", sense)
     model = define_variables(problem, inp)
     define_constraints(model)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pulp
 
+from ..physics import kv_gb_per_agent
 from .types import GTOK, MUSD, BuiltModel
 
 
@@ -33,7 +34,7 @@ def define_training(m: BuiltModel) -> None:
     """[3] E + G <= sum n_train * train_tokens  (Gtok), the 6ND rule folded into train_tokens."""
     caps, f = m.inp.caps, m.flow
     supply = _sum([(m.count[(s, "training")], caps.at[s, "train_tokens"] / GTOK) for s, r in m.count if r == "training"])
-    m.add("training_compute", "training", f["E_ext"] + f["E_ver"] + f["G"], "<=", supply, "tokens trained <= training compute", "Gtok")
+    m.add("training_compute", "training", f.trained, "<=", supply, "tokens trained <= training compute", "Gtok")
 
 
 def define_exogenous(m: BuiltModel) -> None:
@@ -53,19 +54,19 @@ def define_exogenous(m: BuiltModel) -> None:
     m.add(
         "verification_supply",
         "exogenous",
-        f["E_ver"] - f["E_fpga"],
+        f.E_ver - f.E_fpga,
         "<=",
         _sum(other),
         "CPU and audit verified tokens <= checks x tokens/check",
         "Gtok",
     )
-    m.add("fpga_supply", "exogenous", f["E_fpga"], "<=", _sum(fpga), "FPGA verified tokens <= checks x tokens/check", "Gtok")
+    m.add("fpga_supply", "exogenous", f.E_fpga, "<=", _sum(fpga), "FPGA verified tokens <= checks x tokens/check", "Gtok")
     frac = m.inp.scenario.data.fpga_checkable_fraction
-    m.add("fpga_share", "exogenous", f["E_fpga"], "<=", frac * f["E_ver"], "FPGA checks <= checkable share of verified tokens", "Gtok")
+    m.add("fpga_share", "exogenous", f.E_fpga, "<=", frac * f.E_ver, "FPGA checks <= checkable share of verified tokens", "Gtok")
     m.add(
         "external_data",
         "exogenous",
-        f["E_ext"],
+        f.E_ext,
         "<=",
         m.inp.scenario.data.external_tokens / GTOK,
         "external tokens used <= external tokens available",
@@ -92,36 +93,33 @@ def define_inference(m: BuiltModel) -> None:
         )
     syn = _sum([(v, caps.at[i, "synthetic_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "synthetic"])
     agt = _sum([(v, caps.at[i, "agent_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "agents"])
-    seconds = s.horizon_hours * 3600.0 * s.facility.availability
-    per_agent = s.agents.tokens_per_s * seconds / GTOK
-    m.add("synthetic_supply", "inference", f["G"], "<=", syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
-    m.add("agent_throughput", "inference", per_agent * f["A"], "<=", agt, "agent tokens <= agent decode capacity", "Gtok")
+    per_agent = s.agents.tokens_per_s * s.productive_seconds / GTOK
+    m.add("synthetic_supply", "inference", f.G, "<=", syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
+    m.add("agent_throughput", "inference", per_agent * f.A, "<=", agt, "agent tokens <= agent decode capacity", "Gtok")
 
 
 def define_grounding(m: BuiltModel) -> None:
     """[6] E >= alpha (E + G)  (Gtok)."""
     a, f = m.inp.alpha_floor, m.flow
-    exo = f["E_ext"] + f["E_ver"]
-    m.add("alpha_floor", "grounding", exo, ">=", a * (exo + f["G"]), "exogenous tokens >= alpha floor x all tokens", "Gtok")
+    exo = f.exogenous
+    m.add("alpha_floor", "grounding", exo, ">=", a * (exo + f.G), "exogenous tokens >= alpha floor x all tokens", "Gtok")
 
 
 def define_memory(m: BuiltModel) -> None:
     """[7] A * L * kv <= free HBM of agent-serving units + capacity of memory items (GB)."""
     caps, f, s = m.inp.caps, m.flow, m.inp.scenario
-    from ..physics import kv_gb_per_agent
-
     need = kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
     hbm = [(v, caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents"]
     tier = [(m.count[(i, r)], caps.at[i, "capacity_gb"]) for i, r in m.count if r == "memory"]
-    m.add("memory", "memory", need * f["A"], "<=", _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
+    m.add("memory", "memory", need * f.A, "<=", _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
 
 
 def define_scaling(m: BuiltModel) -> None:
     """[8] Z <= intercept_k + slope_k * A for each segment of the speedup curve; A <= max_agents."""
     c, f = m.inp.curve, m.flow
     for k, (b, a) in enumerate(zip(c.slopes, c.intercepts, strict=True)):
-        m.add(f"speedup_{k:03d}", "speedup", f["Z"], "<=", float(a) + float(b) * f["A"], f"speedup segment {k}", "x")
-    m.add("agents_max", "speedup", f["A"], "<=", float(c.breakpoints[-1]), "agents <= end of the speedup curve", "agents")
+        m.add(f"speedup_{k:03d}", "speedup", f.Z, "<=", float(a) + float(b) * f.A, f"speedup segment {k}", "x")
+    m.add("agents_max", "speedup", f.A, "<=", float(c.breakpoints[-1]), "agents <= end of the speedup curve", "agents")
 
 
 def define_targets(m: BuiltModel) -> None:
@@ -131,37 +129,38 @@ def define_targets(m: BuiltModel) -> None:
         m.add(
             "target_training_tokens",
             "targets",
-            f["E_ext"] + f["E_ver"] + f["G"],
+            f.trained,
             ">=",
             t.training_tokens / GTOK,
             "training tokens >= target",
             "Gtok",
         )
     if t.agents:
-        m.add("target_agents", "targets", f["A"], ">=", t.agents, "agents >= target", "agents")
+        m.add("target_agents", "targets", f.A, ">=", t.agents, "agents >= target", "agents")
     if t.speedup:
-        m.add("target_speedup", "targets", f["Z"], ">=", t.speedup, "speedup >= target", "x")
+        m.add("target_speedup", "targets", f.Z, ">=", t.speedup, "speedup >= target", "x")
 
 
 def define_progress(m: BuiltModel) -> None:
     """Leontief progress (max-progress): P <= Z and P <= (E + G) / tokens_per_unit."""
-    if m.inp.objective != "max-progress":
+    if not m.inp.models_progress:
         return
     f, s = m.flow, m.inp.scenario
     if m.inp.progress_floor is not None:
-        m.add("progress_lexicographic", "objective", f["P"], ">=", m.inp.progress_floor, "progress >= stage-1 optimum (cost stage)", "x")
-    m.add("progress_ideas", "progress", f["P"], "<=", f["Z"], "progress <= speedup from agents", "x")
+        m.add("progress_lexicographic", "objective", f.P, ">=", m.inp.progress_floor, "progress >= stage-1 optimum (cost stage)", "x")
+    m.add("progress_ideas", "progress", f.P, "<=", f.Z, "progress <= speedup from agents", "x")
     m.add(
         "progress_experiments",
         "progress",
-        f["P"] * (s.progress.tokens_per_unit / GTOK),
+        f.P * (s.progress.tokens_per_unit / GTOK),
         "<=",
-        f["E_ext"] + f["E_ver"] + f["G"],
+        f.trained,
         "progress <= grounded training tokens / tokens per unit",
         "Gtok",
     )
 
 
+# A new constraint family is one define_* function above and one line here.
 FAMILIES = (
     define_budget,
     define_power,
@@ -177,6 +176,7 @@ FAMILIES = (
 
 
 def define_constraints(m: BuiltModel) -> None:
+    """Add every family in :data:`FAMILIES` to ``m``, in order (names are deterministic)."""
     for family in FAMILIES:
         family(m)
 

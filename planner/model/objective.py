@@ -14,10 +14,11 @@ from .types import BuiltModel
 
 
 def define_objective(m: BuiltModel) -> None:
-    obj = m.inp.objective
-    if obj == "max-progress" and m.inp.progress_floor is None:
-        m.problem.setObjective(m.flow["P"])
-    elif obj in ("min-cost", "max-progress"):
+    """Set the objective of ``m.inp.stage``: P, cost (MUSD) or facility power (kW)."""
+    stage = m.inp.stage
+    if stage == "progress":
+        m.problem.setObjective(m.flow.P)
+    elif stage == "cost":
         m.problem.setObjective(m.cost_musd)
     else:
         m.problem.setObjective(m.power_kw)

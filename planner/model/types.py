@@ -15,13 +15,17 @@ GTOK = 1e9  # tokens per model token unit
 MUSD = 1e6  # USD per model money unit
 ROLES = ("training", "inference", "verification", "memory")
 ModelObjective = Literal["min-cost", "max-progress", "min-power"]
+Stage = Literal["progress", "cost", "power"]
 
 
 @dataclass(frozen=True)
 class ModelInput:
     """Everything the builder needs; relaxations for diagnosis are expressed here.
 
-    ``budget_usd`` / ``power_cap_kw`` of ``None`` drop that constraint.
+    ``budget_usd`` / ``power_cap_kw`` of ``None`` drop that constraint. ``stage`` is what this
+    solve optimises: ``progress`` (maximise P, stage 1 of max-progress), ``cost`` (minimise cost:
+    min-cost, or stage 2 of max-progress with ``progress_floor`` set), ``power`` (minimise kW, for
+    diagnosis). ``objective`` is the plan's objective, which decides whether progress is modelled.
     """
 
     scenario: Scenario
@@ -31,8 +35,49 @@ class ModelInput:
     power_cap_kw: float | None
     alpha_floor: float
     objective: ModelObjective
+    stage: Stage
     progress_floor: float | None = None  # max-progress stage 2: P >= this, minimise cost
     relaxed: bool = False  # continuous purchase counts (LP relaxation), for marginal values
+
+    @property
+    def models_progress(self) -> bool:
+        """Progress P and its Leontief cuts are in the model (max-progress, both stages)."""
+        return self.objective == "max-progress"
+
+
+FLOW_NAMES = ("E_ext", "E_ver", "E_fpga", "G", "A", "Z", "P")
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Token and agent flows (continuous, non-negative). Tokens in Gtok.
+
+    ``E_ext`` external exogenous tokens used; ``E_ver`` verified exogenous tokens, of which
+    ``E_fpga`` checked on FPGAs; ``G`` synthetic tokens; ``A`` agents served; ``Z`` research
+    speedup counted; ``P`` progress.
+    """
+
+    E_ext: pulp.LpVariable
+    E_ver: pulp.LpVariable
+    E_fpga: pulp.LpVariable
+    G: pulp.LpVariable
+    A: pulp.LpVariable
+    Z: pulp.LpVariable
+    P: pulp.LpVariable
+
+    @property
+    def exogenous(self) -> pulp.LpAffineExpression:
+        """E = E_ext + E_ver (Gtok)."""
+        return self.E_ext + self.E_ver
+
+    @property
+    def trained(self) -> pulp.LpAffineExpression:
+        """E + G, every token trained on (Gtok)."""
+        return self.E_ext + self.E_ver + self.G
+
+    def values(self) -> dict[str, float]:
+        """Solved values by name, negative round-off clipped to 0 (model units)."""
+        return {k: max(0.0, float(getattr(self, k).value() or 0.0)) for k in FLOW_NAMES}
 
 
 @dataclass
@@ -55,7 +100,7 @@ class BuiltModel:
     problem: pulp.LpProblem
     count: dict[tuple[str, str], pulp.LpVariable]  # (item id, role) -> integer units
     share: dict[tuple[str, str], pulp.LpVariable]  # (item id, "synthetic"|"agents") -> units
-    flow: dict[str, pulp.LpVariable]  # E_ext, E_ver, E_fpga, G, A, Z, P (Gtok, agents, x)
+    flow: Flows
     cost_musd: pulp.LpAffineExpression
     power_kw: pulp.LpAffineExpression
     constraints: dict[str, ConstraintInfo] = field(default_factory=dict)

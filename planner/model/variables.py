@@ -16,7 +16,7 @@ import re
 
 import pulp
 
-from .types import MUSD, BuiltModel, ModelInput
+from .types import FLOW_NAMES, MUSD, BuiltModel, Flows, ModelInput
 
 _ROLE_OF = {"verification": ("verification",), "audit": ("verification",), "memory": ("memory",), "accelerator": ("training", "inference")}
 
@@ -39,7 +39,7 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
         if row["category"] == "accelerator":
             for use in ("synthetic", "agents"):
                 share[(item_id, use)] = pulp.LpVariable(var_name("y", item_id, use), lowBound=0)
-    flow = {name: pulp.LpVariable(name, lowBound=0) for name in ("E_ext", "E_ver", "E_fpga", "G", "A", "Z", "P")}
+    flow = Flows(**{name: pulp.LpVariable(name, lowBound=0) for name in FLOW_NAMES})
     cost_terms = [(count[k], float(caps.at[k[0], "unit_cost_usd"]) / MUSD) for k in count]
     power_terms = [(count[k], float(caps.at[k[0], "facility_kw"])) for k in count]
     return BuiltModel(

@@ -1,0 +1,162 @@
+"""Charts as inline SVG (matplotlib, Agg): offline, no JavaScript, reproducible byte for byte.
+
+Every label that carries user text goes through :func:`label`, so a ``$`` in a scenario name is
+shown as typed, never read as math text. SVG output has no date and fixed element ids.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from markupsafe import Markup
+
+ROLE_COLOURS = {"training": "#4C72B0", "inference": "#DD8452", "verification": "#55A868", "memory": "#8172B3"}
+
+
+SERIES_LABELS = {
+    "variance_mean": "mean fitted variance",
+    "variance_median": "median fitted variance",
+    "log_variance_mean": "mean log variance",
+    "mean_sq_drift": "mean squared drift of the mean",
+    "support_mean": "surviving support (symbols)",
+    "entropy_mean": "entropy (nats)",
+    "gini_mean": "Gini-Simpson index",
+    "missing_mass_mean": "missing true mass",
+    "l2_sq_mean": "squared L2 distance to the truth",
+}
+BAND_OF = {"variance_mean": "variance", "variance_median": "variance", "support_mean": "support", "entropy_mean": "entropy"}
+
+
+def label(text: Any) -> str:
+    """User text for a chart: ``$`` escaped so matplotlib never parses it as math text."""
+    return str(text).replace("$", r"\$")
+
+
+def _svg(fig: Any) -> Markup:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    start = text.find("<svg")
+    return Markup(text[start:])  # our own matplotlib output, no user text unescaped
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 100, "svg.hashsalt": "planner"})
+    return plt
+
+
+def chart_spend_by_role(spend: dict[str, float]) -> Markup:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 2.4))
+    roles = list(spend)
+    vals = [spend[r] / 1e6 for r in roles]
+    ax.barh(roles, vals, color=[ROLE_COLOURS.get(r, "#999") for r in roles])
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {v:,.1f}", va="center")
+    ax.set_xlabel("USD million (capex + opex)")
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Spend by role")
+    return _svg(fig)
+
+
+def chart_speedup(curve: dict[str, Any], agents: float, counted: float) -> Markup:
+    import numpy as np
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    bps = np.asarray(curve["breakpoints"], dtype=float)
+    hi = max(bps[-1], agents * 1.5, 2.0)
+    grid = np.geomspace(0.5, hi, 300)
+    ax.plot(grid, curve["exact"](grid), label=f"{curve['law']} law", color="#4C72B0")
+    ax.plot(bps[1:], np.asarray(curve["values"])[1:], "o", ms=2.5, color="#999", label="LP breakpoints")
+    ax.plot([max(agents, 0.5)], [counted], "o", color="#C44E52", ms=7, label=f"plan: {agents:,.0f} agents, {counted:,.1f}x")
+    ax.set_xscale("log")
+    ax.set_xlabel("parallel agents A (log)")
+    ax.set_ylabel("research speedup S(A)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_title("Diminishing returns on agents")
+    return _svg(fig)
+
+
+def chart_alpha(alpha: float | None, floor: float) -> Markup:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 1.5))
+    a = 0.0 if alpha is None else alpha
+    ax.barh(["alpha"], [a], color="#55A868", label=f"achieved {a:.3f}")
+    ax.axvline(floor, color="#C44E52", ls="--", label=f"floor {floor:.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("exogenous share of training tokens")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="lower right", ncol=2)
+    ax.set_title("Grounding: alpha against the floor")
+    return _svg(fig)
+
+
+def _label(res: Any) -> str:
+    return res.schedule if res.schedule else f"alpha = {res.alpha:g}"
+
+
+def chart_series(results: list[Any], key: str) -> Markup:
+    import numpy as np
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.4, 3.0))
+    for res in results:
+        y = np.asarray(res.series[key], dtype=float)
+        x = np.arange(len(y))
+        (line,) = ax.plot(x, y, label=label(_label(res)), lw=1.4)
+        band = res.bands.get(BAND_OF.get(key, ""))
+        if band and key != "variance_mean":
+            ax.fill_between(x, band["p05"], band["p95"], color=line.get_color(), alpha=0.12, lw=0)
+    ax.set_xlabel("generation")
+    ax.set_title(SERIES_LABELS.get(key, key))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=7)
+    return _svg(fig)
+
+
+def chart_spend_across(comp: Any) -> Markup:
+    plt = _plt()
+    runs = [r for r in comp.runs if r.plan is not None]
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * max(1, len(runs))))
+    left = [0.0] * len(runs)
+    names = [label(r.name) for r in runs]
+    for role, colour in ROLE_COLOURS.items():
+        vals = [r.plan.spend_by_role_usd[role] / 1e6 for r in runs]
+        ax.barh(names, vals, left=left, color=colour, label=role)
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel("USD million (capex + opex)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, ncol=4, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.1 / max(1, len(runs))))
+    ax.set_title("Spend by role across scenarios")
+    return _svg(fig)
+
+
+def chart_grounding(frame: Any) -> Markup:
+    plt = _plt()
+    ok = frame[frame["status"] != "infeasible"] if "status" in frame else frame
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    if len(ok):
+        minimise = ok["objective"].iloc[0] == "min-cost"
+        y = ok["cost_usd"] / 1e6 if minimise else ok["objective_value"]
+        ax.plot(ok["alpha_floor"], y, "o-", color="#C44E52")
+        ax.set_ylabel("total cost, USD million" if minimise else "progress")
+        ax2 = ax.twinx()
+        ax2.plot(ok["alpha_floor"], 100 * ok["verification_share"], "s--", color="#55A868", ms=4)
+        ax2.set_ylabel("verification share of spend, %", color="#55A868")
+    ax.set_xlabel("alpha floor")
+    ax.set_title("Price of grounding")
+    ax.spines[["top"]].set_visible(False)
+    return _svg(fig)

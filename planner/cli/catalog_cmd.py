@@ -1,0 +1,88 @@
+"""``plan catalog list|show|validate``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .common import age_option, catalog_option, load_catalog_quietly, options, quiet_option, translate_errors
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """Inspect and validate the hardware catalog."""
+
+
+@catalog_group.command("list")
+@options(
+    click.option(
+        "--category",
+        type=click.Choice(["accelerator", "verification", "memory", "audit"]),
+        multiple=True,
+        help="Filter by category (repeatable).",
+    ),
+    click.option("--vendor", multiple=True, help="Filter by vendor, case-insensitive (repeatable)."),
+    click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True),
+    catalog_option,
+    age_option,
+    quiet_option,
+)
+@translate_errors
+def catalog_list(
+    category: tuple[str, ...], vendor: tuple[str, ...], fmt: str, catalogs: tuple[str, ...], max_price_age_days: int, quiet: bool
+) -> None:
+    """List catalog items (dense FLOP/s, no sparsity)."""
+    from hwcatalog import select
+
+    from ..catalog_view import LIST_COLUMNS, catalog_records, catalog_rows
+    from ..export import safe_text
+    from ..report import texttable
+
+    cat = load_catalog_quietly(catalogs, max_price_age_days, quiet)
+    items = select(cat.items, category=category or None, vendor=vendor or None)
+    if fmt == "json":
+        click.echo(json.dumps(catalog_records(cat, items), indent=2))
+    elif fmt == "csv":
+        click.echo(items.map(safe_text).to_csv(index=False), nl=False)
+    else:
+        title = f"{len(items)} items (dense FLOP/s; 'estimates' = figures without a public source)"
+        click.echo(texttable(catalog_rows(cat, items), LIST_COLUMNS, title))
+
+
+@catalog_group.command("show")
+@click.argument("item_id")
+@options(
+    click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True),
+    catalog_option,
+    age_option,
+    quiet_option,
+)
+@translate_errors
+def catalog_show(item_id: str, fmt: str, catalogs: tuple[str, ...], max_price_age_days: int, quiet: bool) -> None:
+    """Every figure of one item with its unit, basis, source, date and origin."""
+    from hwcatalog import load_catalog
+
+    from ..catalog_view import SHOW_COLUMNS, figure_rows, item_record
+    from ..report import texttable
+    from .common import warn
+
+    cat = load_catalog(list(catalogs), max_price_age_days=max_price_age_days)
+    warn([w for w in cat.warnings if item_id in w], quiet)
+    if fmt == "json":
+        click.echo(json.dumps(item_record(cat, item_id), indent=2))
+        return
+    row = cat.item(item_id)
+    click.echo(f"{row['name']} ({item_id}) | {row['vendor']} | {row['category']}/{row['kind']} | {row['availability']}")
+    click.echo(row["description"])
+    click.echo(texttable(figure_rows(cat, item_id), SHOW_COLUMNS))
+
+
+@catalog_group.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@translate_errors
+def catalog_validate(file: str) -> None:
+    """Validate an overlay file (CSV or YAML) against the bundled catalog."""
+    from hwcatalog import validate_file
+
+    click.echo(f"{file}: ok ({validate_file(file)} records)")

@@ -1,0 +1,87 @@
+"""``plan collapse``: simulate recursive self-training and recommend an alpha floor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .common import emit, force_option, options, output_option, translate_errors
+
+DEFAULT_COLLAPSE_SAMPLES = 100
+
+
+@click.command("collapse")
+@options(
+    click.option("--family", type=click.Choice(["gaussian", "categorical"]), default="gaussian", show_default=True),
+    click.option(
+        "--alpha",
+        "alphas",
+        multiple=True,
+        type=click.FloatRange(0, 1),
+        help="Constant exogenous share; repeat (default 0, 0.01, 0.1, 0.5).",
+    ),
+    click.option(
+        "--schedule",
+        "schedules",
+        multiple=True,
+        help="alpha_t schedule: const:A, exp:A0,R, linear:A0,T0, harmonic:A0, cyclic:A,P,ON, list:A1,...",
+    ),
+    click.option("--samples", type=click.IntRange(min=2), default=DEFAULT_COLLAPSE_SAMPLES, show_default=True, help="Samples per refit n."),
+    click.option("--generations", type=click.IntRange(min=1, max=100000), default=200, show_default=True),
+    click.option("--runs", type=click.IntRange(min=1, max=10_000_000), default=2000, show_default=True, help="Independent runs."),
+    click.option(
+        "--estimator", type=click.Choice(["mle", "unbiased"]), default="mle", show_default=True, help="Gaussian variance estimator."
+    ),
+    click.option("--mode", type=click.Choice(["replace", "accumulate"]), default="replace", show_default=True),
+    click.option("--zipf-k", type=click.IntRange(min=2, max=1_000_000), default=100, show_default=True, help="Categorical: symbols K."),
+    click.option("--zipf-s", type=click.FloatRange(min=0), default=1.1, show_default=True, help="Categorical: Zipf exponent s."),
+    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+    click.option("--recommend", is_flag=True, help="Print the smallest alpha floor meeting --tolerance (gaussian, MLE, closed form)."),
+    click.option(
+        "--tolerance",
+        type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+        help="With --recommend: tolerated long-run loss of diversity D.",
+    ),
+    click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "html"]), help="Format (default: from the --output extension, else table)."
+    ),
+    output_option,
+    force_option,
+)
+@translate_errors
+def collapse_command(**o: Any) -> None:
+    """Simulate recursive self-training and recommend an alpha floor.
+
+    \b
+    plan collapse --alpha 0 --alpha 0.1 --samples 100 --generations 200
+    plan collapse --family categorical --schedule exp:0.5,0.95 --output c.html
+    plan collapse --recommend --samples 100 --tolerance 0.05
+    """
+    from ..output import check_writable
+    from ..report import render_collapse, render_recommendation
+    from .common import infer_format
+
+    if o["output"]:
+        check_writable(o["output"], force=o["force"])
+    fmt = infer_format(o["fmt"], o["output"], ("table", "json", "html"))
+    if o["recommend"]:
+        if o["tolerance"] is None:
+            raise click.UsageError("--recommend needs --tolerance D (the tolerated long-run loss of diversity, in (0, 1))")
+        if fmt == "html":
+            raise click.UsageError("--recommend prints table or json")
+        from ..collapse import recommend_floor
+
+        emit(render_recommendation(recommend_floor(o["samples"], o["tolerance"]), fmt), o["output"], o["force"])
+        return
+    emit(render_collapse(_simulations(o), fmt), o["output"], o["force"])
+
+
+def _simulations(o: dict[str, Any]) -> list[Any]:
+    from ..collapse.runs import run_simulations
+
+    keys = ("samples", "runs", "estimator", "mode", "seed", "zipf_k", "zipf_s")
+    try:
+        return run_simulations(o["family"], o["alphas"], o["schedules"], o["generations"], **{k: o[k] for k in keys})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).splitlines()[0][:200]) from None

@@ -1,0 +1,96 @@
+"""``plan compare FILE...`` and ``plan whatif --vary FIELD=V1,V2``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .common import (
+    age_option,
+    catalog_option,
+    check_outputs,
+    emit,
+    export_option,
+    flag_overrides,
+    force_option,
+    format_option,
+    infer_format,
+    load_catalog_quietly,
+    options,
+    output_option,
+    quiet_option,
+    scenario_flags,
+    translate_errors,
+)
+
+COMPARE_FORMATS = ("table", "md", "html", "json")
+
+comparison_options = options(
+    scenario_flags,
+    click.option("--baseline", help="Name of the baseline scenario (default: the first)."),
+    catalog_option,
+    format_option(COMPARE_FORMATS),
+    output_option,
+    export_option,
+    force_option,
+    age_option,
+    quiet_option,
+)
+
+
+def _finish(points: list[tuple[str, Any, dict[str, Any]]], kind: str, o: dict[str, Any]) -> None:
+    """Plan every point, then export and report the comparison."""
+    from ..compare import compare
+    from ..export import write_comparison_export
+    from ..report import render_comparison
+
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
+    comp = compare(points, catalog, baseline=o["baseline"], kind=kind)
+    for path in o["exports"]:
+        for written in write_comparison_export(comp, path, force=o["force"]):
+            click.echo(f"wrote {written}", err=True)
+    emit(render_comparison(comp, infer_format(o["fmt"], o["output"], COMPARE_FORMATS)), o["output"], o["force"])
+
+
+@click.command("compare")
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@comparison_options
+@translate_errors
+def compare_command(scenario_files: tuple[str, ...], **o: Any) -> None:
+    """Plan several scenario files and compare them side by side (flags apply to every file).
+
+    \b
+    plan compare examples/mid-size-lab.yaml lab-b.yaml --format html --output cmp.html
+    """
+    from ..scenario import load_scenario
+
+    check_outputs(o["output"], o["exports"], o["force"])
+    over = flag_overrides(o)
+    points: list[tuple[str, Any, dict[str, Any]]] = []
+    for f in scenario_files:
+        s = load_scenario(f, over)
+        points.append((s.name, s, {}))
+    _finish(points, "compare", o)
+
+
+@click.command("whatif")
+@click.option(
+    "--vary", "varies", multiple=True, required=True, metavar="FIELD=V1,V2", help="Scenario field and its values; repeat for a grid."
+)
+@click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Base scenario (defaults fill what it omits).")
+@comparison_options
+@translate_errors
+def whatif_command(varies: tuple[str, ...], scenario_file: str | None, **o: Any) -> None:
+    """Run a grid over scenario fields (any dotted field; aliases budget, horizon, power_cap, alpha).
+
+    \b
+    plan whatif --vary alpha_floor=0,0.1,0.2 --vary budget=1e9,5e9
+    plan whatif --scenario examples/mid-size-lab.yaml --vary power_cap=20MW,40MW --only amd-mi355x
+    """
+    from ..compare import grid, parse_vary
+    from ..scenario import load_scenario
+
+    check_outputs(o["output"], o["exports"], o["force"])
+    base = load_scenario(scenario_file, flag_overrides(o))
+    _finish(grid(base, [parse_vary(v) for v in varies]), "whatif", o)

@@ -1,0 +1,68 @@
+"""``plan run`` (the default command): plan one scenario and report or export it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .common import (
+    age_option,
+    catalog_option,
+    check_outputs,
+    emit,
+    export_option,
+    flag_overrides,
+    force_option,
+    format_option,
+    infer_format,
+    load_catalog_quietly,
+    options,
+    output_option,
+    quiet_option,
+    scenario_flags,
+    translate_errors,
+)
+
+PLAN_FORMATS = ("table", "md", "html", "json")
+
+
+@click.command("run")
+@options(
+    click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Scenario YAML file (defaults fill what it omits)."),
+    scenario_flags,
+    click.option("--objective", type=click.Choice(["min-cost", "max-progress"]), help="Objective (default from the scenario)."),
+    click.option("--horizon", type=click.FloatRange(min=0, min_open=True, max=10), metavar="YEARS", help="Planning horizon in years."),
+    catalog_option,
+    format_option(PLAN_FORMATS),
+    output_option,
+    export_option,
+    force_option,
+    click.option("--timings", is_flag=True, help="Add wall-clock timings to JSON output (not reproducible run to run)."),
+    age_option,
+    quiet_option,
+)
+@translate_errors
+def run_command(**o: Any) -> None:
+    """Plan one scenario (the default command: `plan --budget 5B` is `plan run --budget 5B`).
+
+    \b
+    plan --budget 5e9                          plan on the bundled defaults
+    plan --scenario examples/mid-size-lab.yaml --output plan.html
+    plan --budget 1e9 --export plan.xlsx --export plan.csv
+    """
+    from ..planning import plan
+    from ..report import render_plan
+    from ..scenario import load_scenario
+
+    check_outputs(o["output"], o["exports"], o["force"])
+    scenario = load_scenario(o["scenario_file"], flag_overrides(o))
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
+    result = plan(scenario, catalog)
+    if o["exports"]:
+        from ..export import write_export
+
+        for path in o["exports"]:
+            click.echo(f"wrote {write_export(result, path, force=o['force'])}", err=True)
+    fmt = infer_format(o["fmt"], o["output"], PLAN_FORMATS)
+    emit(render_plan(result, fmt, timings=o["timings"]), o["output"], o["force"])

@@ -1,0 +1,312 @@
+"""Read a solved model into a :class:`~planner.result.Plan`, one short function per section.
+
+Every figure comes from the solved LP and the per-unit capabilities it multiplied; nothing here
+re-optimises or re-derives a decision. Money in USD, power in kW, memory in GB, tokens as counts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hwcatalog import Catalog
+
+from . import __version__
+from .model.types import GTOK, BuiltModel
+from .physics import kv_gb_per_agent
+from .result import (
+    ROLES,
+    SCHEMA_VERSION,
+    ConstraintRow,
+    CostUSD,
+    LineItem,
+    MemoryGB,
+    Objective,
+    Plan,
+    PlanStatus,
+    PowerKW,
+    Progress,
+    SolverInfo,
+    SpeedupDetail,
+    Timings,
+    Tokens,
+)
+from .solve import SolveResult
+
+BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
+Counts = dict[tuple[str, str], int]
+
+REGIME_NOTES = {
+    "anchored": "the floor keeps the exogenous share alpha_t at or above a positive value, so inf alpha_t > 0 and "
+    "recursive training stays anchored to the external distribution (Zenil 2026)",
+    "unguarded": "exogenous tokens are used now, but no floor keeps their share above zero as the loop repeats; "
+    "if alpha_t drifts to 0 the model collapses",
+    "collapse-prone": "no exogenous tokens and no floor: training repeatedly on the model's own output loses "
+    "diversity (entropy decays, variance random-walks away; Shumailov et al. 2024)",
+}
+
+
+def regime(alpha_floor: float, alpha: float | None) -> str:
+    """Name the plan's regime in the terms of the collapse theory.
+
+    ``anchored``: the floor keeps inf alpha_t > 0 (Zenil 2026: recursive training stays anchored to
+    the exogenous distribution). ``collapse-prone``: no floor and no exogenous tokens, so repeated
+    self-training drifts. ``unguarded``: exogenous tokens are used but nothing keeps their share
+    above zero in later periods.
+    """
+    if alpha_floor > 0:
+        return "anchored"
+    if alpha is None or alpha <= 0:
+        return "collapse-prone"
+    return "unguarded"
+
+
+def _val(v: Any) -> float:
+    x = None if v is None else v.value()
+    return 0.0 if x is None else float(x)
+
+
+def purchase_counts(m: BuiltModel) -> Counts:
+    """Whole units bought per (item, role), rounded from the solver's integral values."""
+    return {k: round(_val(v)) for k, v in m.count.items()}
+
+
+def bought(caps: pd.DataFrame, counts: Counts, column: str, role: str | None = None) -> float:
+    """sum over bought units (of one role, if given) of quantity x the per-unit ``column``."""
+    return sum((q * float(caps.at[i, column]) for (i, r), q in counts.items() if role is None or r == role), 0.0)
+
+
+def _price_source(catalog: Catalog, item_id: str) -> dict[str, Any] | None:
+    fig = catalog.figures
+    rows = fig[(fig["item_id"] == item_id) & (fig["attribute"].isin(["price_usd", "usd_per_hour"]))]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _line_item(m: BuiltModel, catalog: Catalog, item_id: str, role: str, q: int) -> LineItem:
+    c, it = m.inp.caps.loc[item_id], catalog.items.loc[item_id]
+    src = _price_source(catalog, item_id)
+    unit_opex = float(c["energy_usd"] + c["maintenance_usd"] + c["labour_usd"])
+    lead = it.get("lead_time_weeks")
+    inference = role == "inference"
+    return LineItem(
+        id=item_id,
+        name=str(it["name"]),
+        vendor=str(it["vendor"]),
+        category=str(it["category"]),
+        kind=str(it["kind"]),
+        role=role,
+        quantity=q,
+        unit_price_usd=float(c["unit_capex_usd"]),
+        extended_price_usd=q * float(c["unit_capex_usd"]),
+        unit_opex_usd=unit_opex,
+        extended_opex_usd=q * unit_opex,
+        power_kw=q * float(c["facility_kw"]) / m.inp.scenario.facility.pue,
+        facility_kw=q * float(c["facility_kw"]),
+        price_basis=None if src is None else src["basis"],
+        price_source=None if src is None else src["source"],
+        price_date=None if src is None else src["source_date"],
+        price_origin=None if src is None else src["origin"],
+        lead_time_weeks=None if lead is None or lead != lead else float(lead),
+        synthetic_units=_val(m.share[(item_id, "synthetic")]) if inference else None,
+        agent_units=_val(m.share[(item_id, "agents")]) if inference else None,
+    )
+
+
+def line_items(m: BuiltModel, catalog: Catalog, counts: Counts) -> tuple[LineItem, ...]:
+    """Bought lines ordered by role (training, inference, verification, memory), then spend."""
+    rows = [_line_item(m, catalog, i, r, q) for (i, r), q in counts.items() if q > 0]
+    order = {r: k for k, r in enumerate(ROLES)}
+    return tuple(sorted(rows, key=lambda li: (order[li.role], -li.extended_price_usd)))
+
+
+def costs(caps: pd.DataFrame, counts: Counts, budget_usd: float) -> CostUSD:
+    """Capex and opex (energy, maintenance, labour) of the integer counts, as the LP multiplied them."""
+    energy, maint, labour = (bought(caps, counts, c) for c in ("energy_usd", "maintenance_usd", "labour_usd"))
+    capex = bought(caps, counts, "unit_capex_usd")
+    total = capex + energy + maint + labour
+    return CostUSD(capex, energy + maint + labour, total, energy, maint, labour, budget_usd - total)
+
+
+def spend_by_role(items: tuple[LineItem, ...], total_usd: float) -> dict[str, dict[str, float]]:
+    """Per role: capex, opex, total (USD) and share of the plan's total."""
+    capex = {r: sum((li.extended_price_usd for li in items if li.role == r), 0.0) for r in ROLES}
+    opex = {r: sum((li.extended_opex_usd for li in items if li.role == r), 0.0) for r in ROLES}
+    total = {r: capex[r] + opex[r] for r in ROLES}
+    share = {r: total[r] / total_usd if total_usd > 0 else 0.0 for r in ROLES}
+    return {"capex": capex, "opex": opex, "total": total, "share": share}
+
+
+def token_flows(m: BuiltModel, flows: dict[str, float], counts: Counts) -> Tokens:
+    """Tokens trained on by source, and the capacities bought (counts, not Gtok)."""
+    e_ext, e_ver, g = flows["E_ext"] * GTOK, flows["E_ver"] * GTOK, flows["G"] * GTOK
+    caps = m.inp.caps
+    return Tokens(
+        exogenous_external=e_ext,
+        exogenous_verified=e_ver,
+        exogenous=e_ext + e_ver,
+        synthetic=g,
+        total=e_ext + e_ver + g,
+        external_available=m.inp.scenario.data.external_tokens,
+        verified_capacity=bought(caps, counts, "verified_tokens", "verification"),
+        training_capacity=bought(caps, counts, "train_tokens", "training"),
+    )
+
+
+def speedup_detail(m: BuiltModel, flows: dict[str, float]) -> SpeedupDetail:
+    """Speedup counted by the LP against the law and its interpolation at the plan's agents."""
+    curve, agents, spec = m.inp.curve, flows["A"], m.inp.scenario.agents
+    ceiling = 1.0 / (1.0 - spec.parallel_fraction) if spec.scaling == "amdahl" else float(np.max(curve.values))
+    return SpeedupDetail(
+        counted=flows["Z"],
+        law=float(curve.exact(agents)),
+        interpolated=float(curve.interpolated(agents)),
+        max_interpolation_error=curve.max_error(),
+        ceiling=float(ceiling),
+    )
+
+
+def memory(m: BuiltModel, flows: dict[str, float], counts: Counts) -> MemoryGB:
+    """KV memory the agents need against free HBM on agent-serving units and the capacity tier."""
+    s, caps = m.inp.scenario, m.inp.caps
+    need = flows["A"] * kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
+    hbm = sum(_val(v) * float(caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents")
+    tier = bought(caps, counts, "capacity_gb", "memory")
+    return MemoryGB(need, hbm, tier, hbm + tier)
+
+
+def power(m: BuiltModel, counts: Counts) -> PowerKW:
+    facility_kw = bought(m.inp.caps, counts, "facility_kw")
+    return PowerKW(facility_kw / m.inp.scenario.facility.pue, facility_kw, m.inp.power_cap_kw)
+
+
+def constraint_rows(m: BuiltModel) -> tuple[ConstraintRow, ...]:
+    """Every constraint with both sides, its slack and whether it binds (within BINDING_RTOL)."""
+    rows = []
+    for info in m.constraints.values():
+        lhs, rhs = float(info.lhs.value() or 0.0), float(info.rhs.value() or 0.0)
+        slack = rhs - lhs if info.sense == "<=" else lhs - rhs if info.sense == ">=" else 0.0
+        tol = BINDING_RTOL * max(1.0, abs(rhs), abs(lhs))
+        binding = info.sense != "==" and info.family != "objective" and slack <= tol
+        rows.append(ConstraintRow(info.name, info.family, info.description, info.unit, lhs, info.sense, rhs, max(slack, 0.0), binding))
+    return tuple(rows)
+
+
+def progress(m: BuiltModel, flows: dict[str, float], tokens: Tokens, binding: set[str]) -> Progress:
+    """Progress P and which Leontief term limits it (max-progress); null value for min-cost."""
+    if not m.inp.models_progress:
+        return Progress(value=None)
+    ideas, exps = "progress_ideas" in binding, "progress_experiments" in binding
+    bottleneck = "balanced" if ideas and exps else "ideas (agents' speedup)" if ideas else "experiments (grounded training tokens)"
+    if not ideas and not exps:
+        bottleneck = "none"
+    return Progress(flows["P"], bottleneck, flows["Z"], tokens.total / m.inp.scenario.progress.tokens_per_unit)
+
+
+def objective(m: BuiltModel, result: SolveResult, flows: dict[str, float], cost: CostUSD) -> Objective:
+    """The objective's name, value and unit, and how it weighs its terms."""
+    s = m.inp.scenario
+    if m.inp.objective == "max-progress":
+        weights = {
+            "progress": "P = min(Z, (E + G) / tokens_per_unit)",
+            "tokens_per_unit": s.progress.tokens_per_unit,
+            "lexicographic_tolerance": s.progress.lexicographic_tolerance,
+            "order": "maximise P, then minimise cost at that P",
+        }
+        return Objective(m.inp.objective, flows["P"], "progress (x baseline research speed)", weights, result.objective)
+    return Objective(m.inp.objective, cost.total, "USD", {"cost_usd": 1.0}, result.objective)
+
+
+def symbols(m: BuiltModel, counts: Counts, flows: dict[str, float], alpha: float | None, cost: CostUSD, pw: PowerKW) -> tuple[dict, ...]:
+    """Every symbol of the model (docs/model.md) with its value and unit, for the report."""
+    s = m.inp.scenario
+    n = {r: sum(q for (_, role), q in counts.items() if role == r) for r in ROLES}
+    rows = [
+        ("B", "budget (capex + opex cap)", m.inp.budget_usd, "USD"),
+        ("T", "horizon", s.horizon_years, "years"),
+        ("alpha_floor", "least exogenous share of training tokens", m.inp.alpha_floor, "fraction"),
+        ("alpha", "exogenous share achieved, E / (E + G)", math.nan if alpha is None else alpha, "fraction"),
+        ("n_train", "accelerator units in training", n["training"], "units"),
+        ("n_infer", "accelerator units in inference", n["inference"], "units"),
+        ("n_ver", "verification and audit units", n["verification"], "units"),
+        ("n_mem", "capacity-tier memory units", n["memory"], "units"),
+        ("E", "exogenous tokens trained on", (flows["E_ext"] + flows["E_ver"]) * GTOK, "tokens"),
+        ("D", "external exogenous tokens available", s.data.external_tokens, "tokens"),
+        ("G", "synthetic tokens trained on", flows["G"] * GTOK, "tokens"),
+        ("A", "parallel agents served", flows["A"], "agents"),
+        ("Z", "research speedup counted", flows["Z"], "x"),
+        ("P", "progress (max-progress)", flows["P"], "x"),
+        ("p", "Amdahl parallel fraction", s.agents.parallel_fraction, "fraction"),
+        ("P_active", "active parameters", s.model.active_params, "parameters"),
+        ("MFU", "training model FLOPs utilisation", s.training.mfu, "fraction"),
+        ("PUE", "power usage effectiveness", s.facility.pue, "ratio"),
+        ("c_kWh", "electricity price", s.facility.electricity_usd_per_kwh, "USD/kWh"),
+        ("tokens_per_check", "exogenous tokens per verified check", s.data.tokens_per_check, "tokens"),
+        ("agent_tokens_per_s", "tokens/s per agent", s.agents.tokens_per_s, "tokens/s"),
+        ("context_tokens", "context per agent", s.agents.context_tokens, "tokens"),
+        ("kv_bytes_per_token", "KV-cache bytes per token", s.model.kv_bytes_per_token, "bytes"),
+        ("capex", "capital cost", cost.capex, "USD"),
+        ("opex", "operating cost over the horizon", cost.opex, "USD"),
+        ("power", "facility power", pw.facility_kw, "kW"),
+        ("power_cap", "facility power cap", math.nan if pw.cap_kw is None else pw.cap_kw, "kW"),
+    ]
+    return tuple({"symbol": a, "meaning": b, "value": c, "unit": d} for a, b, c, d in rows)
+
+
+def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dict[str, str], timings: Timings) -> Plan:
+    """Read the solved model into a :class:`Plan` (marginal values are added by the caller)."""
+    s, caps = m.inp.scenario, m.inp.caps
+    budget_usd = m.inp.budget_usd if m.inp.budget_usd is not None else math.inf
+    counts = purchase_counts(m)
+    flows = m.flow.values()
+    items = line_items(m, catalog, counts)
+    cost = costs(caps, counts, budget_usd)
+    spend = spend_by_role(items, cost.total)
+    tokens = token_flows(m, flows, counts)
+    alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
+    rows = constraint_rows(m)
+    binding = tuple(r.name for r in rows if r.binding)
+    pw = power(m, counts)
+    reg = regime(m.inp.alpha_floor, alpha)
+    return Plan(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        scenario_name=s.name,
+        status=PlanStatus.OPTIMAL if result.status.value == "optimal" else PlanStatus.FEASIBLE,
+        budget_usd=budget_usd,
+        alpha_floor=m.inp.alpha_floor,
+        alpha_floor_basis=s.alpha_floor_basis,
+        alpha=alpha,
+        regime=reg,
+        regime_note=REGIME_NOTES[reg],
+        cost_usd=cost,
+        spend_by_role_usd=spend["total"],
+        spend_by_role_share=spend["share"],
+        spend_by_role_capex_usd=spend["capex"],
+        spend_by_role_opex_usd=spend["opex"],
+        items=items,
+        tokens=tokens,
+        agents=flows["A"],
+        speedup=flows["Z"],
+        speedup_detail=speedup_detail(m, flows),
+        progress=progress(m, flows, tokens, set(binding)),
+        memory_gb=memory(m, flows, counts),
+        power_kw=pw,
+        binding_constraints=binding,
+        constraints=rows,
+        marginal_values={},
+        objective=objective(m, result, flows, cost),
+        solver=SolverInfo(result.solver, result.status.value, len(m.problem.variables()), len(m.problem.constraints)),
+        warnings=tuple(catalog.warnings),
+        catalog_overlays=tuple(catalog.overlays),
+        dominated_items=dict(dominated),
+        assumptions=s.to_flat(),
+        timings=timings,
+        scenario=s,
+        curve=m.inp.curve,
+        capabilities=caps,
+        symbols=symbols(m, counts, flows, alpha, cost, pw),
+        sources={i: catalog.sources(i) for i in sorted({li.id for li in items})},
+    )

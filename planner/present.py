@@ -1,0 +1,204 @@
+"""Presentation: number formats and the rows every report format shows, shaped once in Python.
+
+Templates (text, Markdown, HTML) only lay these rows out; the workbook writes the same headline
+figures as numbers. Nothing here computes a decision: it formats a :class:`~planner.result.Plan`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .result import ROLES, Plan
+
+# -------------------------------------------------------------------------------------------- formats
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def usd(x: Any) -> str:
+    """``USD 1,234,567`` (whole dollars); ``n/a`` for missing."""
+    return f"USD {x:,.0f}" if _finite(x) else "n/a"
+
+
+def usd_short(x: Any) -> str:
+    """``USD 1.23 B`` / ``USD 750.00 M`` / ``USD 12.50 k``."""
+    if not _finite(x):
+        return "n/a"
+    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"USD {x / div:,.2f} {suf}"
+    return f"USD {x:,.0f}"
+
+
+def num(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits and thousands separators; ``n/a`` if missing."""
+    if isinstance(x, bool):
+        return str(x)
+    if not _finite(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    if abs(x) >= 10**digits or float(x).is_integer():
+        return f"{x:,.0f}" if abs(x) < 1e15 else f"{x:.{digits}g}"
+    return f"{x:,.{max(0, digits - 1 - math.floor(math.log10(abs(x))))}f}"
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f}%" if _finite(x) else "n/a"
+
+
+def tokens(x: Any) -> str:
+    """``1.23 T`` style token counts."""
+    if not _finite(x):
+        return "n/a"
+    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:,.3g} {suf}"
+    return f"{x:,.0f}"
+
+
+FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens}
+
+# -------------------------------------------------------------------------------------------- headline
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure: a label, the raw value (for workbooks) and its text (for reports)."""
+
+    key: str
+    label: str
+    value: Any
+    text: str
+
+
+def headline(p: Plan) -> list[Figure]:
+    """The figures every format leads with, in order."""
+    figs = [
+        Figure("status", "status", p.status.value, f"{p.status.value} ({p.solver.name})"),
+        Figure("objective", f"objective {p.objective.name} ({p.objective.unit})", p.objective.value, num(p.objective.value, 5)),
+        Figure("regime", "regime", p.regime, p.regime),
+        Figure("alpha", "alpha achieved", p.alpha, num(p.alpha, 4)),
+        Figure("alpha_floor", f"alpha floor ({p.alpha_floor_basis})", p.alpha_floor, num(p.alpha_floor, 4)),
+        Figure("agents", "agents", p.agents, num(p.agents, 5)),
+        Figure("speedup", "speedup (x)", p.speedup, num(p.speedup, 4) + "x"),
+        Figure("budget", "budget (USD)", p.budget_usd, usd(p.budget_usd)),
+        Figure("total", "total cost, capex + opex (USD)", p.cost_usd.total, usd(p.cost_usd.total)),
+        Figure("capex", "capex (USD)", p.cost_usd.capex, usd(p.cost_usd.capex)),
+        Figure("opex", "opex over the horizon (USD)", p.cost_usd.opex, usd(p.cost_usd.opex)),
+        Figure("remaining", "budget remaining (USD)", p.cost_usd.remaining_budget, usd(p.cost_usd.remaining_budget)),
+        Figure("facility_kw", "facility power (kW)", p.power_kw.facility_kw, num(p.power_kw.facility_kw, 5)),
+    ]
+    if p.progress.value is not None:
+        figs.append(Figure("bottleneck", "progress bottleneck", p.progress.bottleneck, str(p.progress.bottleneck)))
+    return figs
+
+
+# -------------------------------------------------------------------------------------------- tables
+
+
+def line_rows(p: Plan) -> list[dict[str, str]]:
+    """One row per line item; ``cost`` is capex + opex over the horizon (reviewers are all opex)."""
+    return [
+        {
+            "id": li.id,
+            "vendor": li.vendor,
+            "category": li.category,
+            "role": li.role,
+            "quantity": f"{li.quantity:,}",
+            "unit_price": usd(li.unit_price_usd),
+            "extended_price": usd(li.extended_price_usd),
+            "extended_opex": usd(li.extended_opex_usd),
+            "cost": usd(li.extended_cost_usd),
+            "power_kw": num(li.power_kw, 4),
+            "basis": li.price_basis or "",
+            "date": li.price_date or "",
+            "origin": li.price_origin or "",
+        }
+        for li in p.items
+    ]
+
+
+def spend_rows(p: Plan) -> list[dict[str, str]]:
+    """Capex, opex, total and share per role."""
+    return [
+        {
+            "role": r,
+            "capex": usd(p.spend_by_role_capex_usd[r]),
+            "opex": usd(p.spend_by_role_opex_usd[r]),
+            "total": usd(p.spend_by_role_usd[r]),
+            "share": pct(p.spend_by_role_share[r]),
+        }
+        for r in ROLES
+    ]
+
+
+def binding_rows(p: Plan) -> list[dict[str, str]]:
+    return [
+        {"name": c.name, "meaning": c.description, "lhs": num(c.lhs, 6), "rhs": num(c.rhs, 6), "unit": c.unit}
+        for c in p.constraints
+        if c.binding
+    ]
+
+
+def marginal_rows(p: Plan) -> list[dict[str, str]]:
+    return [{"key": k, "meaning": mv.meaning, "value": num(mv.value, 4), "unit": mv.unit} for k, mv in p.marginal_values.items()]
+
+
+def capability_rows(p: Plan) -> list[dict[str, str]]:
+    """What one unit of each considered item delivers over the horizon."""
+    return [
+        {
+            "id": str(c["id"]),
+            "unit_cost": usd(c["unit_cost_usd"]),
+            "train": tokens(c["train_tokens"]),
+            "synthetic": tokens(c["synthetic_tokens"]),
+            "agent": tokens(c["agent_tokens"]),
+            "kv_free": num(c["kv_free_gb"], 4),
+            "verified": tokens(c["verified_tokens"]),
+            "capacity": num(c["capacity_gb"], 4),
+        }
+        for c in p.capabilities.to_dict("records")
+    ]
+
+
+def symbol_rows(p: Plan) -> list[dict[str, str]]:
+    return [{"symbol": s["symbol"], "meaning": s["meaning"], "value": num(s["value"], 5), "unit": s["unit"]} for s in p.symbols]
+
+
+def value_text(v: Any) -> str:
+    """An assumption's value as text: lists comma-separated, None as 'none', numbers formatted."""
+    if v is None:
+        return "none"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v)) if v else "none"
+    if isinstance(v, float):
+        return num(v, 6)
+    return str(v)
+
+
+def assumption_rows(p: Plan) -> list[dict[str, str]]:
+    from .scenario import scenario_parameters
+
+    return [
+        {"parameter": a["parameter"], "value": value_text(a["value"]), "unit": a["unit"], "description": a["description"]}
+        for a in scenario_parameters(p.scenario)
+    ]
+
+
+def plan_tables(p: Plan) -> dict[str, Any]:
+    """Every table a plan report shows, as rows of text cells."""
+    return {
+        "headline": headline(p),
+        "lines": line_rows(p),
+        "spend": spend_rows(p),
+        "binding": binding_rows(p),
+        "marginals": marginal_rows(p),
+        "capabilities": capability_rows(p),
+        "symbols": symbol_rows(p),
+        "assumptions": assumption_rows(p),
+    }

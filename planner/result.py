@@ -1,0 +1,264 @@
+"""The solved plan as a tree of small frozen dataclasses.
+
+Field names are the JSON contract's names (``schemas/plan.schema.json``) with units in the names;
+``planner.serialize.to_dict`` converts the tree field by field. Fields that are context for reports
+rather than part of the contract carry ``metadata={"json": False}``; a field published under
+another key carries ``metadata={"json": "key"}``.
+
+Extending: a time dimension adds a ``periods`` tuple of per-period sections and cost views add
+sections beside ``cost_usd``; nothing here is renamed for it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .physics import SpeedupCurve
+    from .scenario import Scenario
+
+ROLES = ("training", "inference", "verification", "memory")
+SCHEMA_VERSION = "1.1"
+
+
+CONTEXT = {"json": False}  # a field kept for reports and exports, not part of the JSON contract
+
+
+class PlanStatus(enum.Enum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One (item, role) purchase. Money in USD, power in kW; opex over the horizon."""
+
+    id: str
+    name: str
+    vendor: str
+    category: str
+    kind: str
+    role: str
+    quantity: int
+    unit_price_usd: float
+    extended_price_usd: float
+    unit_opex_usd: float
+    extended_opex_usd: float
+    power_kw: float
+    facility_kw: float
+    price_basis: str | None
+    price_source: str | None
+    price_date: str | None
+    price_origin: str | None
+    lead_time_weeks: float | None
+    synthetic_units: float | None = None
+    agent_units: float | None = None
+
+    @property
+    def extended_cost_usd(self) -> float:
+        """Capex + opex of the line (reviewers are all opex)."""
+        return self.extended_price_usd + self.extended_opex_usd
+
+
+@dataclass(frozen=True)
+class CostUSD:
+    capex: float
+    opex: float
+    total: float
+    opex_energy: float
+    opex_maintenance: float
+    opex_labour: float
+    remaining_budget: float
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Token flows (counts) and the capacities that bound them."""
+
+    exogenous_external: float
+    exogenous_verified: float
+    exogenous: float
+    synthetic: float
+    total: float
+    external_available: float
+    verified_capacity: float
+    training_capacity: float
+
+
+@dataclass(frozen=True)
+class SpeedupDetail:
+    counted: float
+    law: float
+    interpolated: float
+    max_interpolation_error: float
+    ceiling: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``value`` is P for max-progress and null for min-cost."""
+
+    value: float | None
+    bottleneck: str | None = None
+    from_speedup: float | None = None
+    from_tokens: float | None = None
+
+
+@dataclass(frozen=True)
+class MemoryGB:
+    needed_gb: float
+    hbm_free_gb: float
+    capacity_tier_gb: float
+    available_gb: float
+
+
+@dataclass(frozen=True)
+class PowerKW:
+    it_kw: float
+    facility_kw: float
+    cap_kw: float | None
+
+
+@dataclass(frozen=True)
+class ConstraintRow:
+    """A constraint ``lhs sense rhs`` in model units, with its slack and whether it binds."""
+
+    name: str
+    family: str
+    description: str
+    unit: str
+    lhs: float
+    sense: str
+    rhs: float
+    slack: float
+    binding: bool
+
+
+@dataclass(frozen=True)
+class MarginalValue:
+    value: float | None
+    unit: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    value: float
+    unit: str
+    weights: dict[str, Any]
+    solver_objective: float | None
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    name: str
+    status: str
+    variables: int
+    constraints: int
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Wall-clock seconds; published only on request (``--timings``) so output is reproducible."""
+
+    solve_seconds: float
+    solve_seconds_total: float
+    end_to_end_seconds: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved plan. Money in USD, power in kW, memory in GB, tokens as counts."""
+
+    schema_version: str
+    tool_version: str
+    scenario_name: str = field(metadata={"json": "scenario"})
+    status: PlanStatus
+    budget_usd: float
+    alpha_floor: float
+    alpha_floor_basis: str
+    alpha: float | None
+    regime: str
+    regime_note: str
+    cost_usd: CostUSD
+    spend_by_role_usd: dict[str, float]
+    spend_by_role_share: dict[str, float]
+    spend_by_role_capex_usd: dict[str, float]
+    spend_by_role_opex_usd: dict[str, float]
+    items: tuple[LineItem, ...]
+    tokens: Tokens
+    agents: float
+    speedup: float
+    speedup_detail: SpeedupDetail
+    progress: Progress
+    memory_gb: MemoryGB
+    power_kw: PowerKW
+    binding_constraints: tuple[str, ...]
+    constraints: tuple[ConstraintRow, ...]
+    marginal_values: dict[str, MarginalValue]
+    objective: Objective
+    solver: SolverInfo
+    warnings: tuple[str, ...]
+    catalog_overlays: tuple[str, ...]
+    dominated_items: dict[str, str]
+    assumptions: dict[str, Any]
+    timings: Timings = field(metadata=CONTEXT)
+    scenario: Scenario = field(metadata=CONTEXT)
+    curve: SpeedupCurve = field(metadata=CONTEXT)
+    capabilities: pd.DataFrame = field(metadata=CONTEXT)
+    symbols: tuple[dict[str, Any], ...] = field(metadata=CONTEXT)
+    sources: dict[str, dict[str, dict[str, Any]]] = field(metadata=CONTEXT)  # item -> attribute -> provenance
+
+    # ---------------------------------------------------------------- views
+
+    @property
+    def line_items(self) -> pd.DataFrame:
+        """The items as a DataFrame, one row per (item, role), in report order."""
+        return frame(self.items, LineItem)
+
+    @property
+    def spend_by_role(self) -> pd.DataFrame:
+        """role, capex_usd, opex_usd, total_usd, share: one row per role."""
+        rows = [
+            {
+                "role": r,
+                "capex_usd": self.spend_by_role_capex_usd[r],
+                "opex_usd": self.spend_by_role_opex_usd[r],
+                "total_usd": self.spend_by_role_usd[r],
+                "share": self.spend_by_role_share[r],
+            }
+            for r in ROLES
+        ]
+        return pd.DataFrame(rows)
+
+    def frame(self, section: str) -> pd.DataFrame:
+        """A section as a DataFrame: ``items``, ``constraints``, ``marginal_values``, ``spend_by_role``."""
+        if section in ("items", "line_items"):
+            return self.line_items
+        if section == "spend_by_role":
+            return self.spend_by_role
+        if section == "constraints":
+            return frame(self.constraints, ConstraintRow)
+        if section == "marginal_values":
+            rows = [{"name": k, **vars(v)} for k, v in self.marginal_values.items()]
+            return pd.DataFrame(rows, columns=["name", "value", "unit", "meaning"])
+        raise KeyError(f"unknown section {section!r}; expected items, constraints, marginal_values or spend_by_role")
+
+    def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
+        """The JSON contract of ``plan --format json`` (schemas/plan.schema.json)."""
+        from .serialize import to_dict
+
+        return to_dict(self, timings=timings)
+
+
+def frame(rows: tuple[Any, ...], cls: type) -> pd.DataFrame:
+    """Rows of dataclass ``cls`` as a DataFrame with one column per field, even when empty."""
+    from dataclasses import fields
+
+    columns = [f.name for f in fields(cls)]
+    return pd.DataFrame([vars(r) for r in rows], columns=columns)

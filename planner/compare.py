@@ -167,19 +167,21 @@ def price_of_grounding(scenario: Scenario, catalog: Catalog, floors: Sequence[fl
         except InfeasiblePlan:
             rows.append({**row, "status": "infeasible"})
             continue
-        spend = p.spend_by_role.set_index("role")
-        row.update(
-            status=p.status.value,
-            objective=p.objective.name,
-            objective_value=p.objective.value,
-            cost_usd=p.cost_usd.total,
-            progress=p.progress.value,
-            alpha=p.alpha,
-            **{f"{role}_usd": float(spend.at[role, "total_usd"]) for role in ROLES},
-            verification_share=float(spend.at["verification", "share"]),
-        )
+        row.update(headline_row(p), cost_usd=p.cost_usd.total, progress=p.progress.value)
+        row["verification_share"] = p.spend_by_role_share["verification"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def headline_row(p: Plan) -> dict[str, Any]:
+    """Status, objective, alpha and spend per role (USD) of one plan, for comparison tables."""
+    return {
+        "status": p.status.value,
+        "objective": p.objective.name,
+        "objective_value": p.objective.value,
+        "alpha": p.alpha,
+        **{f"{role}_usd": p.spend_by_role_usd[role] for role in ROLES},
+    }
 
 
 def summary_table(comp: Comparison) -> pd.DataFrame:
@@ -191,19 +193,9 @@ def summary_table(comp: Comparison) -> pd.DataFrame:
             rows.append({**row, "status": "infeasible"})
             continue
         p = r.plan
-        spend = p.spend_by_role.set_index("role")["total_usd"]
-        row.update(
-            status=p.status.value,
-            objective=p.objective.name,
-            objective_value=p.objective.value,
-            capex_usd=p.cost_usd.capex,
-            opex_usd=p.cost_usd.opex,
-            total_usd=p.cost_usd.total,
-            alpha=p.alpha,
-            agents=p.agents,
-            speedup=p.speedup,
-            **{f"{role}_usd": float(spend[role]) for role in ROLES},
-        )
+        spend = p.spend_by_role_usd
+        row.update(headline_row(p), capex_usd=p.cost_usd.capex, opex_usd=p.cost_usd.opex, total_usd=p.cost_usd.total)
+        row.update(agents=p.agents, speedup=p.speedup)
         if base is not None:
             bspend = base.spend_by_role.set_index("role")["total_usd"]
             row.update(

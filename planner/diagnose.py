@@ -12,9 +12,9 @@ from dataclasses import replace
 from .errors import InfeasiblePlan
 from .model import BuiltModel, ModelInput
 from .model.types import MUSD
-from .planning import Prepared, model_input, solve_input
 from .scenario import Scenario
 from .solve import SolveStatus
+from .stages import Prepared, model_input, solve_input
 
 FLOOR_BISECTIONS = 12
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from .model import BuiltModel, ModelInput
 from .model.types import MUSD
-from .planning import solve_input
 from .result import MarginalValue
 from .solve import SolveStatus
+from .stages import solve_input
 
 ALPHA_STEP = 0.01
 BUDGET_STEP_USD = 1e6

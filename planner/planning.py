@@ -1,148 +1,26 @@
 """``plan(scenario, catalog) -> Plan``: prepare -> build -> solve -> extract, then marginal values.
 
-Each step is its own function: :func:`prepare` (validation and physics before modelling),
-:func:`model_input` (what one solve optimises), :func:`solve_input` (build and solve, two stages
-for max-progress), :func:`planner.extract.extract`, :func:`planner.marginals.marginal_values`.
+Each step is its own function: :func:`planner.stages.prepare` (validation and physics before
+modelling), :func:`planner.stages.model_input` (what one solve optimises),
+:func:`planner.stages.solve_input` (build and solve), :func:`planner.extract.extract`,
+:func:`planner.marginals.marginal_values`, and :func:`planner.diagnose.diagnose_infeasible` when
+no plan exists.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, replace
-from typing import Any
 
-import numpy as np
-import pandas as pd
+from hwcatalog import Catalog, load_catalog
 
-from hwcatalog import Catalog, load_catalog, select
-from hwcatalog.catalog import unknown_item
-
-from .errors import ScenarioError, SolverError
+from .diagnose import diagnose_infeasible
 from .extract import extract
-from .model import BuiltModel, ModelInput, build_model
-from .model.types import Stage
-from .physics import SpeedupCurve, capabilities, speedup_curve
+from .marginals import marginal_values
 from .result import Plan, Timings
 from .scenario import Scenario
-from .solve import SolveResult, SolveStatus, solve
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """The eligible items' per-unit capabilities (dominated items dropped), the speedup curve,
-    and the dominated items as ``{dropped id: dominating id}``."""
-
-    caps: pd.DataFrame
-    curve: SpeedupCurve
-    dominated: dict[str, str]
-
-
-def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
-    """Items the plan may buy: purchasable (cloud-only if allowed), filtered by only/exclude."""
-    sel = scenario.catalog
-    for item_id in list(sel.only or ()) + list(sel.exclude):
-        if item_id not in catalog.items.index:
-            field = "catalog.only" if sel.only and item_id in sel.only else "catalog.exclude"
-            raise ScenarioError(str(unknown_item(item_id, catalog.ids).detail), field=field)
-    avail = ["purchase", "cloud-only"] if sel.allow_cloud_only else ["purchase"]
-    items = select(catalog.items, availability=avail, only=sel.only, exclude=sel.exclude)
-    refused = [i for i in (sel.only or ()) if i not in items.index]
-    if refused:
-        reason = (
-            "is reference data, not purchasable"
-            if catalog.items.at[refused[0], "availability"] == "reference"
-            else "is cloud-only (set catalog.allow_cloud_only: true)"
-        )
-        raise ScenarioError(f"item {refused[0]!r} {reason}", field="catalog.only")
-    if items.empty:
-        raise ScenarioError("no catalog item is left to plan with after the only/exclude filters", field="catalog")
-    return items
-
-
-GOOD = ("train_tokens", "synthetic_tokens", "agent_tokens", "kv_free_gb", "verified_tokens", "capacity_gb")
-BAD = ("unit_cost_usd", "facility_kw")
-
-
-def dominated(caps: pd.DataFrame) -> dict[str, str]:
-    """Items another item of the same class beats or equals on every figure the LP uses.
-
-    B dominates A when B delivers at least as much of every capability (tokens, free HBM, verified
-    tokens, capacity) at no more cost and power; any plan using A stays feasible and no dearer with
-    B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
-    from other verification units (their checks are capped separately). Exact ties keep the
-    smaller id. Returns ``{dropped id: dominating id}``.
-    """
-    cls = (caps["category"] + ":" + (caps["kind"] == "fpga").map({True: "fpga", False: ""})).to_numpy()
-    good = caps[list(GOOD)].to_numpy(dtype=float)
-    bad = caps[list(BAD)].to_numpy(dtype=float)
-    ids = np.asarray(caps.index, dtype=object)
-    out: dict[str, str] = {}
-    tol = 1e-12
-    for i, a in enumerate(ids):
-        ge = (cls == cls[i]) & (good >= good[i] - tol).all(axis=1) & (bad <= bad[i] + tol).all(axis=1)
-        strictly = (good > good[i] + tol).any(axis=1) | (bad < bad[i] - tol).any(axis=1)
-        better = ge & (strictly | (ids < a))
-        better[i] = False
-        for j in np.flatnonzero(better):
-            if ids[j] not in out:
-                out[str(a)] = str(ids[j])
-                break
-    return out
-
-
-def prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
-    """Validation and physics before modelling (see :class:`Prepared`)."""
-    caps = capabilities(eligible_items(scenario, catalog), scenario)
-    drop = dominated(caps)
-    try:
-        curve = speedup_curve(scenario)
-    except ValueError as exc:
-        raise ScenarioError(str(exc), field="agents") from None
-    return Prepared(caps.drop(index=list(drop)), curve, drop)
-
-
-def first_stage(objective: str) -> Stage:
-    """What the first solve optimises: progress for max-progress, cost for min-cost."""
-    return "progress" if objective == "max-progress" else "cost"
-
-
-def model_input(scenario: Scenario, prep: Prepared, **over: Any) -> ModelInput:
-    """The model input of ``scenario`` with ``over`` replacing fields (relaxations, stages)."""
-    base = ModelInput(
-        scenario=scenario,
-        caps=prep.caps,
-        curve=prep.curve,
-        budget_usd=scenario.budget_usd,
-        power_cap_kw=scenario.facility.power_cap_kw,
-        alpha_floor=scenario.alpha_floor,
-        objective=scenario.objective,
-        stage=first_stage(scenario.objective),
-    )
-    return replace(base, **over)
-
-
-def solve_input(inp: ModelInput) -> tuple[BuiltModel, SolveResult]:
-    """Build and solve ``inp``. A progress stage is followed by the cost stage: least cost with
-    ``P >= P* (1 - progress.lexicographic_tolerance)``; the result reports stage 1's P*. The LP
-    relaxation (marginal values) stops after stage 1: its headline figure is P* itself."""
-    model = build_model(inp)
-    result = solve(model.problem, inp.scenario.solver, gap_rel=inp.scenario.mip_gap)
-    if result.status in (SolveStatus.FAILED, SolveStatus.UNBOUNDED):
-        raise SolverError(f"solver {result.solver} returned {result.status.value} for {inp.objective} ({inp.stage} stage)")
-    if inp.stage != "progress" or inp.relaxed or result.status == SolveStatus.INFEASIBLE:
-        return model, result
-    best = float(model.flow.P.value() or 0.0)
-    floor = best * (1.0 - inp.scenario.progress.lexicographic_tolerance)
-    stage2, r2 = solve_input(replace(inp, stage="cost", progress_floor=floor))
-    if r2.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return model, result
-    return stage2, SolveResult(worst_status(result.status, r2.status), r2.solver, result.seconds + r2.seconds, best)
-
-
-def worst_status(a: SolveStatus, b: SolveStatus) -> SolveStatus:
-    """Optimal only when both stages proved optimality."""
-    return SolveStatus.OPTIMAL if a == b == SolveStatus.OPTIMAL else SolveStatus.FEASIBLE
+from .solve import SolveStatus
+from .stages import model_input, prepare, solve_input
 
 
 def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool = True) -> Plan:
@@ -151,9 +29,6 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     Raises :class:`ScenarioError` for bad input, :class:`InfeasiblePlan` (with the constraints in
     conflict and the least budget / highest floor that would work) and :class:`SolverError`.
     """
-    from .diagnose import diagnose_infeasible
-    from .marginals import marginal_values
-
     t0 = time.perf_counter()
     catalog = catalog if catalog is not None else load_catalog()
     prep = prepare(scenario, catalog)
@@ -164,5 +39,5 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     values, extra_s = marginal_values(inp) if marginals else ({}, 0.0)
     timings = Timings(result.seconds, result.seconds + extra_s, 0.0)
     p = extract(model, result, catalog, prep.dominated, timings)
-    timings = replace(timings, end_to_end_seconds=time.perf_counter() - t0)
+    timings = dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0)
     return dataclasses.replace(p, marginal_values=values, timings=timings)

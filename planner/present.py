@@ -24,14 +24,20 @@ def usd(x: Any) -> str:
     return f"USD {x:,.0f}" if _finite(x) else "n/a"
 
 
+_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def _scaled(x: float, spec: str) -> str:
+    """``x`` divided by its largest scale (T, B, M, k) and formatted with ``spec`` and the suffix."""
+    for div, suf in _SCALES:
+        if abs(x) >= div:
+            return f"{x / div:{spec}} {suf}"
+    return f"{x:,.0f}"
+
+
 def usd_short(x: Any) -> str:
     """``USD 1.23 B`` / ``USD 750.00 M`` / ``USD 12.50 k``."""
-    if not _finite(x):
-        return "n/a"
-    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"USD {x / div:,.2f} {suf}"
-    return f"USD {x:,.0f}"
+    return f"USD {_scaled(x, ',.2f')}" if _finite(x) else "n/a"
 
 
 def num(x: Any, digits: int = 3) -> str:
@@ -53,12 +59,7 @@ def pct(x: Any, digits: int = 1) -> str:
 
 def tokens(x: Any) -> str:
     """``1.23 T`` style token counts."""
-    if not _finite(x):
-        return "n/a"
-    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= div:
-            return f"{x / div:,.3g} {suf}"
-    return f"{x:,.0f}"
+    return _scaled(x, ",.3g") if _finite(x) else "n/a"
 
 
 FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens}

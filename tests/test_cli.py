@@ -132,7 +132,7 @@ def test_infeasible_exit_3(run):
 
 
 def test_solver_failure_exit_4(run, monkeypatch):
-    import planner.planning as plan_mod
+    import planner.stages as plan_mod
     from planner.errors import SolverError
 
     def boom(*a, **k):

@@ -6,7 +6,7 @@ import pytest
 
 from planner import InfeasiblePlan, ScenarioError, plan, with_changes
 from planner.model import build_model
-from planner.planning import model_input, prepare
+from planner.stages import model_input, prepare
 
 GPU_COST = 10000 + 1 * 8760 * 0.1  # price + energy at PUE 1 and USD 0.1/kWh
 CPU_COST = 1000 + 0.5 * 8760 * 0.1
@@ -151,7 +151,7 @@ def test_constraint_table_reconciles(toy_scenario, toy_catalog):
 
 def test_dominated_items_dropped(toy_scenario, tmp_path):
     from hwcatalog import load_catalog
-    from planner.planning import dominated, prepare
+    from planner.stages import dominated, prepare
     from tests.conftest import DATA, write
 
     worse = write(

@@ -1,0 +1,5 @@
+"""``python -m planner.cli`` runs the ``plan`` command."""
+
+from . import main
+
+main()

@@ -98,11 +98,21 @@ def define_inference(m: BuiltModel) -> None:
     m.add("agent_throughput", "inference", per_agent * f.A, "<=", agt, "agent tokens <= agent decode capacity", "Gtok")
 
 
+ALPHA_MARGIN = 1e-6  # absolute; see define_grounding
+
+
 def define_grounding(m: BuiltModel) -> None:
-    """[6] E >= alpha (E + G)  (Gtok)."""
+    """[6] E >= alpha' (E + G)  (Gtok), with alpha' = min(1, alpha_floor + ALPHA_MARGIN) for a
+    positive floor.
+
+    The margin (1e-6) is far below any floor a user sets and far above the error of solver
+    output (CBC reports values to about 8 significant digits, a relative error near 1e-8 in E and
+    G), so the alpha a report computes from the solved flows is never below the floor.
+    """
     a, f = m.inp.alpha_floor, m.flow
+    a_model = min(1.0, a + ALPHA_MARGIN) if a > 0 else 0.0
     exo = f.exogenous
-    m.add("alpha_floor", "grounding", exo, ">=", a * (exo + f.G), "exogenous tokens >= alpha floor x all tokens", "Gtok")
+    m.add("alpha_floor", "grounding", exo, ">=", a_model * (exo + f.G), "exogenous tokens >= alpha floor x all tokens", "Gtok")
 
 
 def define_memory(m: BuiltModel) -> None:

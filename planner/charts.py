@@ -11,6 +11,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .escape import math_text
+
 ROLE_COLOURS = {"training": "#4C72B0", "inference": "#DD8452", "verification": "#55A868", "memory": "#8172B3"}
 
 
@@ -29,8 +31,8 @@ BAND_OF = {"variance_mean": "variance", "variance_median": "variance", "support_
 
 
 def label(text: Any) -> str:
-    """User text for a chart: ``$`` escaped so matplotlib never parses it as math text."""
-    return str(text).replace("$", r"\$")
+    """User text for a chart: never parsed as math text (see :func:`planner.escape.math_text`)."""
+    return math_text(text)
 
 
 def _svg(fig: Any) -> Markup:

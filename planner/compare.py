@@ -8,7 +8,8 @@ roles, and the price of grounding (cost or progress as a function of the alpha f
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from hwcatalog import Catalog
 
 from .errors import InfeasiblePlan, ScenarioError
 from .fields import parse_value, resolve
+from .limits import MAX_GRID_POINTS
 from .planning import plan as run_plan
 from .result import ROLES, Plan
 from .scenario import Scenario, with_changes
@@ -105,11 +107,20 @@ def _vary_value(name: str, raw: str) -> Any:
         raise ScenarioError(str(exc), field=f"--vary {name}") from None
 
 
-def grid(base: Scenario, varies: Sequence[tuple[str, list[Any]]]) -> list[tuple[str, Scenario, dict[str, Any]]]:
-    """Cartesian product of the varied fields; each point validated (bad values name the field)."""
+def grid(
+    base: Scenario, varies: Sequence[tuple[str, list[Any]]], *, max_points: int = MAX_GRID_POINTS
+) -> list[tuple[str, Scenario, dict[str, Any]]]:
+    """Cartesian product of the varied fields; each point validated (bad values name the field).
+
+    The size is checked before any point is built: more than ``max_points`` is an error.
+    """
     names = [n for n, _ in varies]
     if len(set(names)) != len(names):
         raise ScenarioError("each field may be varied once", field="--vary")
+    size = math.prod(len(v) for _, v in varies)
+    if size > max_points:
+        limit = f"more than the limit of {max_points:,} (raise it with --max-points)"
+        raise ScenarioError(f"the grid has {size:,} points, {limit}", field="--vary")
     points = []
     for combo in itertools.product(*[v for _, v in varies]):
         changes = dict(zip(names, combo, strict=True))
@@ -137,9 +148,16 @@ def _run(name: str, s: Scenario, varied: dict[str, Any], catalog: Catalog) -> Sc
 
 
 def compare(
-    scenarios: Sequence[tuple[str, Scenario, dict[str, Any]]], catalog: Catalog, *, baseline: str | None = None, kind: str = "compare"
+    scenarios: Sequence[tuple[str, Scenario, dict[str, Any]]],
+    catalog: Catalog,
+    *,
+    baseline: str | None = None,
+    kind: str = "compare",
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Plan every scenario, pick the baseline (the first by default) and explain the differences."""
+    """Plan every scenario, pick the baseline (the first by default) and explain the differences.
+
+    ``progress(done, total)`` is called after each plan (for a progress bar)."""
     if not scenarios:
         raise ScenarioError("nothing to compare", field="scenarios")
     names = [n for n, _, _ in scenarios]
@@ -148,7 +166,11 @@ def compare(
     base_name = baseline or names[0]
     if base_name not in names:
         raise ScenarioError(f"unknown baseline {base_name!r}; expected one of {', '.join(names)}", field="--baseline")
-    runs = [_run(n, s, v, catalog) for n, s, v in scenarios]
+    runs = []
+    for n, s, v in scenarios:
+        runs.append(_run(n, s, v, catalog))
+        if progress is not None:
+            progress(len(runs), len(scenarios))
     base = next(r for r in runs if r.name == base_name)
     floors = sorted({*GROUNDING_FLOORS, *[float(r.scenario.alpha_floor) for r in runs]})
     comp = Comparison(kind=kind, baseline=base_name, runs=runs, grounding=price_of_grounding(base.scenario, catalog, floors))

@@ -25,11 +25,11 @@ import numbers
 from pathlib import Path
 from typing import Any
 
+from .escape import CSV_LINE_END, FORMULA_PREFIXES, spreadsheet_text, xlsx_text
 from .present import headline
 from .result import ROLES, Plan
 from .scenario import scenario_parameters
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 USD_FORMAT = '"USD" #,##0'
 USD_CENTS_FORMAT = '"USD" #,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
@@ -60,11 +60,7 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def safe_text(value: Any) -> Any:
-    """A string that a spreadsheet would treat as a formula gets a leading apostrophe (CSV)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+safe_text = spreadsheet_text  # the CSV cell policy, planner.escape
 
 
 def line_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -111,7 +107,7 @@ def csv_cell(v: Any) -> str:
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator=CSV_LINE_END)
     writer.writerow(header)
     writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buf.getvalue()
@@ -293,6 +289,7 @@ def write_xlsx(plan: Plan, path: Path) -> None:
 
 def _set_text(cell: Any, text: str) -> None:
     """Write ``text`` as a string cell, never a formula (quote prefix when it looks like one)."""
+    text = xlsx_text(text)
     cell.value = text
     cell.data_type = "s"
     if text.startswith(FORMULA_PREFIXES):
@@ -301,8 +298,8 @@ def _set_text(cell: Any, text: str) -> None:
 
 def sheet_title(index: int, name: str) -> str:
     """An Excel-safe, unique sheet title: ``NN name`` without []:*?/\\, at most 31 characters."""
-    clean = "".join(ch for ch in name if ch not in "[]:*?/\\").strip() or "scenario"
-    return f"{index:02d} {clean}"[:31]
+    clean = "".join(ch for ch in xlsx_text(name) if ch not in "[]:*?/\\").strip().strip("'").strip() or "scenario"
+    return f"{index:02d} {clean}"[:31].rstrip("' ")
 
 
 def _comparison_row(wb: Any, sm: Any, i: int, run: Any, baseline: str) -> None:

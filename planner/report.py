@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from .charts import (
     ROLE_COLOURS,
@@ -26,6 +27,7 @@ from .charts import (
     chart_spend_across,
     chart_spend_by_role,
 )
+from .escape import markdown, terminal
 from .present import FILTERS, num, plan_tables, usd, usd_short
 from .serialize import clean
 
@@ -45,27 +47,40 @@ def _templates_dir() -> Path:
 
 
 def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int = 140) -> str:
-    """Render rows as an aligned terminal table (rich), for the ``table`` format."""
+    """Render rows as an aligned terminal table (rich). Cells are plain text: control characters
+    are removed and rich markup is never interpreted (:func:`planner.escape.terminal`)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
-    table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
+    table = Table(title=None if title is None else Text(terminal(title)), show_lines=False, header_style="bold", title_justify="left")
     for i, (_, label) in enumerate(columns):
-        table.add_column(label, overflow="fold", no_wrap=i == 0)
+        table.add_column(Text(terminal(label)), overflow="fold", no_wrap=i == 0)
     for r in rows:
-        table.add_row(*[str(r.get(k, "")) for k, _ in columns])
+        table.add_row(*[Text(terminal(r.get(k, ""))) for k, _ in columns])
     buf = io.StringIO()
     Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
     return buf.getvalue().rstrip("\n")
 
 
-@lru_cache(maxsize=2)
-def environment(autoescape: bool) -> jinja2.Environment:
+def _finalizer(kind: str) -> Any:
+    """Jinja2 ``finalize`` per format: every expression printed passes the format's escaping."""
+    if kind == "md":
+        return lambda v: markdown(v) if isinstance(v, str) and not isinstance(v, Markup) else v
+    if kind == "txt":
+        return lambda v: terminal(v) if isinstance(v, str) else v
+    return None
+
+
+@lru_cache(maxsize=4)
+def environment(kind: str) -> jinja2.Environment:
+    """The Jinja2 environment for ``html`` (autoescape), ``md`` or ``txt`` templates."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_templates_dir())),
         undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
+        autoescape=kind == "html",
+        finalize=_finalizer(kind),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -75,7 +90,7 @@ def environment(autoescape: bool) -> jinja2.Environment:
 
 
 def render_template(name: str, **context: Any) -> str:
-    env = environment(name.endswith(".html.j2"))
+    env = environment(name.rsplit(".", 2)[-2])
     return env.get_template(name).render(**context)
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .errors import ScenarioError
 from .fields import nested
+from .limits import range_problem
 from .units import parser_for
 
 Objective = Literal["min-cost", "max-progress"]
@@ -33,7 +34,7 @@ class _Strict(BaseModel):
     """Unknown fields are errors; text with a unit is parsed by the field's unit suffix
     (``budget_usd: 5B``, ``power_cap_kw: 20MW``); a boolean never stands for a number."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -269,9 +270,19 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
     """Validate ``base`` (default: the bundled defaults) deep-merged with ``overrides``."""
     data = _deep_merge(base if base is not None else default_dict(), overrides or {})
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _format_validation(exc, file) from None
+    check_ranges(scenario, file)
+    return scenario
+
+
+def check_ranges(scenario: Scenario, file: str | None = None) -> None:
+    """Every numeric field within its plausible range (:data:`planner.limits.SCENARIO_RANGES`)."""
+    for field, value in scenario.to_flat().items():
+        problem = range_problem(field, value)
+        if problem:
+            raise ScenarioError(problem, file=file, field=field)
 
 
 def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -290,6 +301,8 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
         raise ScenarioError(f"cannot read the file ({exc.__class__.__name__}); expected UTF-8 YAML", file=file) from None
     try:
         raw = yaml.safe_load(text)
+    except (ValueError, RecursionError) as exc:  # impossible dates, oversized integers, deep nesting
+        raise ScenarioError(f"invalid YAML value ({str(exc).splitlines()[0][:80]})", file=file) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -61,6 +61,11 @@ cli.add_command(collapse_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    """The console entry point. SIGTERM exits through Python, so half-written files are removed."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     cli(prog_name="plan")
 
 

@@ -36,6 +36,7 @@ def catalog_list(
     from hwcatalog import select
 
     from ..catalog_view import LIST_COLUMNS, catalog_records, catalog_rows
+    from ..escape import CSV_LINE_END
     from ..export import safe_text
     from ..report import texttable
 
@@ -44,7 +45,7 @@ def catalog_list(
     if fmt == "json":
         click.echo(json.dumps(catalog_records(cat, items), indent=2))
     elif fmt == "csv":
-        click.echo(items.map(safe_text).to_csv(index=False), nl=False)
+        click.echo(items.map(safe_text).to_csv(index=False, lineterminator=CSV_LINE_END), nl=False)
     else:
         title = f"{len(items)} items (dense FLOP/s; 'estimates' = figures without a public source)"
         click.echo(texttable(catalog_rows(cat, items), LIST_COLUMNS, title))

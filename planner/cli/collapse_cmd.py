@@ -58,12 +58,10 @@ def collapse_command(**o: Any) -> None:
     plan collapse --family categorical --schedule exp:0.5,0.95 --output c.html
     plan collapse --recommend --samples 100 --tolerance 0.05
     """
-    from ..output import check_writable
     from ..report import render_collapse, render_recommendation
-    from .common import infer_format
+    from .common import check_outputs, infer_format
 
-    if o["output"]:
-        check_writable(o["output"], force=o["force"])
+    check_outputs(o["output"], (), o["force"])
     fmt = infer_format(o["fmt"], o["output"], ("table", "json", "html"))
     if o["recommend"]:
         if o["tolerance"] is None:

@@ -184,9 +184,9 @@ def warn(messages: Iterable[str], quiet: bool) -> None:
 
 def emit(text: str, output: str | None, force: bool) -> None:
     """Print ``text``, or write it atomically to ``output`` and say so on stderr."""
-    from ..output import write_atomic
+    from ..output import STDOUT, write_atomic
 
-    if output:
+    if output and output != STDOUT:
         click.echo(f"wrote {write_atomic(output, text, force=force)}", err=True)
     else:
         click.echo(text, nl=False)
@@ -194,14 +194,16 @@ def emit(text: str, output: str | None, force: bool) -> None:
 
 def check_outputs(output: str | None, exports: Iterable[str], force: bool) -> None:
     """Before any work: every target writable, exports of a known type, no target named twice."""
-    from ..output import check_writable
+    import os
 
-    targets = [p for p in [output, *exports] if p]
-    if len(set(targets)) != len(targets):
+    from ..output import STDOUT, check_writable
+
+    targets = [p for p in [output, *exports] if p is not None and p != STDOUT]
+    if len({os.path.abspath(p) for p in targets}) != len(targets):
         raise click.BadParameter("the same file is named twice among --output and --export", param_hint="--output/--export")
     for path in exports:
         if not path.lower().endswith((".xlsx", ".csv")):
-            raise click.BadParameter(f"{path}: expected a .xlsx or .csv file", param_hint="--export")
+            raise click.BadParameter(f"{path[:80]}: expected a .xlsx or .csv file", param_hint="--export")
     for path in targets:
         check_writable(path, force=force)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
+from rich.console import Console
 
+from ..limits import MAX_GRID_POINTS
 from .common import (
     age_option,
     catalog_option,
@@ -25,6 +30,21 @@ from .common import (
 )
 
 COMPARE_FORMATS = ("table", "md", "html", "json")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar (rate, ETA) on stderr for runs of several plans, when stderr is a terminal."""
+    if not enabled or total < 2 or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("planning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("plans", total=total)
+        yield lambda done, total: bar.update(task, completed=done)
+
 
 comparison_options = options(
     scenario_flags,
@@ -46,7 +66,8 @@ def _finish(points: list[tuple[str, Any, dict[str, Any]]], kind: str, o: dict[st
     from ..report import render_comparison
 
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
-    comp = compare(points, catalog, baseline=o["baseline"], kind=kind)
+    with progress_bar(len(points), enabled=not o["quiet"]) as advance:
+        comp = compare(points, catalog, baseline=o["baseline"], kind=kind, progress=advance)
     for path in o["exports"]:
         for written in write_comparison_export(comp, path, force=o["force"]):
             click.echo(f"wrote {written}", err=True)
@@ -79,6 +100,7 @@ def compare_command(scenario_files: tuple[str, ...], **o: Any) -> None:
     "--vary", "varies", multiple=True, required=True, metavar="FIELD=V1,V2", help="Scenario field and its values; repeat for a grid."
 )
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Base scenario (defaults fill what it omits).")
+@click.option("--max-points", type=click.IntRange(min=1), default=MAX_GRID_POINTS, show_default=True, help="Largest grid to plan.")
 @comparison_options
 @translate_errors
 def whatif_command(varies: tuple[str, ...], scenario_file: str | None, **o: Any) -> None:
@@ -93,4 +115,4 @@ def whatif_command(varies: tuple[str, ...], scenario_file: str | None, **o: Any)
 
     check_outputs(o["output"], o["exports"], o["force"])
     base = load_scenario(scenario_file, flag_overrides(o))
-    _finish(grid(base, [parse_vary(v) for v in varies]), "whatif", o)
+    _finish(grid(base, [parse_vary(v) for v in varies], max_points=o["max_points"]), "whatif", o)

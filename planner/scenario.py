@@ -249,8 +249,16 @@ def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
         msg = msg[len("Value error, ") :]
     got = err.get("input")
     if err["type"] != "extra_forbidden" and not isinstance(got, dict) and got is not None:
-        msg = f"{msg}, got {got!r}"
+        msg = f"{msg}, got {excerpt(got)}"
     return ScenarioError(msg, file=file, field=loc)
+
+
+def excerpt(value: Any, limit: int = 60) -> str:
+    """A short repr of a bad value for a message: containers by size, never repr'd whole."""
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"<{type(value).__name__} of {len(value):,} items>"
+    text = repr(value) if not isinstance(value, str) or len(value) <= 10 * limit else repr(value[: 10 * limit])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _did_you_mean(loc: tuple[Any, ...]) -> str:

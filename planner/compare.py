@@ -19,6 +19,7 @@ import yaml
 from hwcatalog import Catalog
 
 from .errors import InfeasiblePlan, ScenarioError
+from .executor import Executor
 from .fields import parse_value, resolve
 from .limits import MAX_GRID_POINTS
 from .planning import plan as run_plan
@@ -140,11 +141,27 @@ def _fmt(v: Any) -> str:
 # -------------------------------------------------------------------------------------------- running
 
 
-def _run(name: str, s: Scenario, varied: dict[str, Any], catalog: Catalog) -> ScenarioRun:
+def run_point(point: tuple[str, Scenario, dict[str, Any]], shared: tuple[Catalog, bool]) -> ScenarioRun:
+    """Plan one (name, scenario, varied) point; ``shared`` is (catalog, marginals). A task for
+    :mod:`planner.executor`: infeasibility is a result, not an error."""
+    name, s, varied = point
+    catalog, marginals = shared
     try:
-        return ScenarioRun(name, s, varied, run_plan(s, catalog))
+        return ScenarioRun(name, s, varied, run_plan(s, catalog, marginals=marginals))
     except InfeasiblePlan as exc:
         return ScenarioRun(name, s, varied, None, f"infeasible: {exc}")
+
+
+def _check_names(scenarios: Sequence[tuple[str, Scenario, dict[str, Any]]], baseline: str | None) -> str:
+    if not scenarios:
+        raise ScenarioError("nothing to compare", field="scenarios")
+    names = [n for n, _, _ in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"scenario names must be unique, got {names[:5]}", field="name")
+    base_name = baseline or names[0]
+    if base_name not in names:
+        raise ScenarioError(f"unknown baseline {base_name!r}; expected one of {', '.join(names[:10])}", field="--baseline")
+    return base_name
 
 
 def compare(
@@ -153,46 +170,44 @@ def compare(
     *,
     baseline: str | None = None,
     kind: str = "compare",
+    executor: Executor | None = None,
+    marginals: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Plan every scenario, pick the baseline (the first by default) and explain the differences.
+    """Plan every scenario and the baseline's price-of-grounding floors, pick the baseline (the
+    first by default) and explain the differences.
 
-    ``progress(done, total)`` is called after each plan (for a progress bar)."""
-    if not scenarios:
-        raise ScenarioError("nothing to compare", field="scenarios")
-    names = [n for n, _, _ in scenarios]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"scenario names must be unique, got {names}", field="name")
-    base_name = baseline or names[0]
-    if base_name not in names:
-        raise ScenarioError(f"unknown baseline {base_name!r}; expected one of {', '.join(names)}", field="--baseline")
-    runs = []
-    for n, s, v in scenarios:
-        runs.append(_run(n, s, v, catalog))
+    Plans run on ``executor`` (default: this process); ``marginals`` False skips marginal values
+    (reports other than JSON do not show them); ``progress(done, total)`` is called per plan.
+    """
+    base_name = _check_names(scenarios, baseline)
+    base_s = next(s for n, s, _ in scenarios if n == base_name)
+    floors = sorted({*GROUNDING_FLOORS, *[float(s.alpha_floor) for _, s, _ in scenarios]})
+    grounding = [(f"alpha_floor={a:g}", with_changes(base_s, {"alpha_floor": a}), {"alpha_floor": a}) for a in floors]
+    tasks = [*scenarios, *grounding]
+    results: list[ScenarioRun | None] = [None] * len(tasks)
+    done = 0
+    for i, run in (executor or Executor()).map(run_point, tasks, (catalog, marginals)):
+        results[i] = run
+        done += 1
         if progress is not None:
-            progress(len(runs), len(scenarios))
-    base = next(r for r in runs if r.name == base_name)
-    floors = sorted({*GROUNDING_FLOORS, *[float(r.scenario.alpha_floor) for r in runs]})
-    comp = Comparison(kind=kind, baseline=base_name, runs=runs, grounding=price_of_grounding(base.scenario, catalog, floors))
+            progress(done, len(tasks))
+    runs = [r for r in results[: len(scenarios)] if r is not None]
+    rows = [grounding_row(a, r) for a, r in zip(floors, results[len(scenarios) :], strict=True)]
+    comp = Comparison(kind=kind, baseline=base_name, runs=runs, grounding=pd.DataFrame(rows))
     comp.drivers = drivers(comp)
     return comp
 
 
-def price_of_grounding(scenario: Scenario, catalog: Catalog, floors: Sequence[float]) -> pd.DataFrame:
-    """Cost or progress, and spend by role, as a function of the alpha floor (others fixed)."""
-    rows = []
-    for a in floors:
-        s = with_changes(scenario, {"alpha_floor": a})
-        row: dict[str, Any] = {"alpha_floor": a}
-        try:
-            p = run_plan(s, catalog, marginals=False)
-        except InfeasiblePlan:
-            rows.append({**row, "status": "infeasible"})
-            continue
-        row.update(headline_row(p), cost_usd=p.cost_usd.total, progress=p.progress.value)
-        row["verification_share"] = p.spend_by_role_share["verification"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+def grounding_row(alpha_floor: float, run: ScenarioRun | None) -> dict[str, Any]:
+    """One row of the price of grounding: cost or progress and spend by role at one floor."""
+    row: dict[str, Any] = {"alpha_floor": alpha_floor}
+    if run is None or run.plan is None:
+        return {**row, "status": "infeasible"}
+    p = run.plan
+    row.update(headline_row(p), cost_usd=p.cost_usd.total, progress=p.progress.value)
+    row["verification_share"] = p.spend_by_role_share["verification"]
+    return row
 
 
 def headline_row(p: Plan) -> dict[str, Any]:

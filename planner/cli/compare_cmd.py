@@ -46,8 +46,29 @@ def progress_bar(total: int, *, enabled: bool) -> Iterator[Callable[[int, int], 
         yield lambda done, total: bar.update(task, completed=done)
 
 
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..executor import SCHEDULERS
+
+    if value is None or value in SCHEDULERS or value.startswith("tcp://"):
+        return value
+    raise click.BadParameter(f"expected one of {', '.join(SCHEDULERS)} or tcp://HOST:PORT, got {value[:60]!r}")
+
+
 comparison_options = options(
     scenario_flags,
+    click.option("--jobs", type=click.IntRange(min=1, max=4096), help="Workers (default: all cores)."),
+    click.option(
+        "--scheduler",
+        callback=_scheduler,
+        metavar="NAME",
+        help="local (this process), processes (default), dask-local, or a Dask scheduler tcp://HOST:PORT.",
+    ),
+    click.option(
+        "--results",
+        type=click.Path(dir_okay=False),
+        help="Stream one row per scenario to this Parquet file; a rerun resumes, skipping what is done.",
+    ),
+    click.option("--retry-failed", is_flag=True, help="With --results: plan again the scenarios recorded as errors."),
     click.option("--baseline", help="Name of the baseline scenario (default: the first)."),
     catalog_option,
     format_option(COMPARE_FORMATS),
@@ -60,18 +81,50 @@ comparison_options = options(
 
 
 def _finish(points: list[tuple[str, Any, dict[str, Any]]], kind: str, o: dict[str, Any]) -> None:
-    """Plan every point, then export and report the comparison."""
+    """Plan every point, then export and report the comparison (or stream it to --results)."""
     from ..compare import compare
+    from ..executor import make_executor
     from ..export import write_comparison_export
     from ..report import render_comparison
 
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
-    with progress_bar(len(points), enabled=not o["quiet"]) as advance:
-        comp = compare(points, catalog, baseline=o["baseline"], kind=kind, progress=advance)
+    fmt = infer_format(o["fmt"], o["output"], COMPARE_FORMATS)
+    executor = make_executor(o["scheduler"], o["jobs"])
+    try:
+        if o["results"]:
+            _sweep(points, catalog, executor, fmt, o)
+            return
+        with progress_bar(len(points), enabled=not o["quiet"]) as advance:
+            comp = compare(points, catalog, baseline=o["baseline"], kind=kind, executor=executor, marginals=fmt == "json", progress=advance)
+    finally:
+        executor.close()
     for path in o["exports"]:
         for written in write_comparison_export(comp, path, force=o["force"]):
             click.echo(f"wrote {written}", err=True)
-    emit(render_comparison(comp, infer_format(o["fmt"], o["output"], COMPARE_FORMATS)), o["output"], o["force"])
+    emit(render_comparison(comp, fmt), o["output"], o["force"])
+
+
+def _sweep(points: list[tuple[str, Any, dict[str, Any]]], catalog: Any, executor: Any, fmt: str, o: dict[str, Any]) -> None:
+    """Stream every point's row to the --results Parquet file and print what was done."""
+    import json
+
+    from ..results_store import ResultStore
+    from ..sweep import sweep
+
+    if o["exports"]:
+        raise click.UsageError("--export writes a comparison report; with --results the rows are in the Parquet file")
+    store = ResultStore(o["results"], retry_failed=o["retry_failed"])
+    with progress_bar(len(points), enabled=not o["quiet"]) as advance:
+        summary = sweep(points, catalog, store, executor=executor, progress=advance)
+    if fmt == "json":
+        text = json.dumps(summary.to_dict(), indent=2) + "\n"
+    else:
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())) or "none planned"
+        text = (
+            f"{summary.scenarios} scenarios: {summary.ran} planned now ({statuses}), {summary.skipped} already done; "
+            f"{summary.rows} rows in {summary.results}\n"
+        )
+    emit(text, o["output"], o["force"])
 
 
 @click.command("compare")

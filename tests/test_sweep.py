@@ -112,7 +112,7 @@ def test_resume_after_kill(tmp_path):
     proc.wait()
     assert parts.is_dir() and any(parts.glob("*.parquet")), "no part written before the kill"
     assert not any(p.name.endswith(".tmp") for p in parts.iterdir())
-    r = subprocess.run(cmd[:-1] + ["--format", "json", "-q"], cwd=ROOT, capture_output=True, text=True, check=True)
+    r = subprocess.run([*cmd[:-1], "--format", "json", "-q"], cwd=ROOT, capture_output=True, text=True, check=True)
     summary = json.loads(r.stdout)
     assert summary["skipped"] >= 64 and summary["skipped"] + summary["ran"] == 150 and summary["rows"] == 150
 

@@ -7,7 +7,7 @@
 """
 
 from .catalog import Catalog, load_catalog, read_overlay, validate_file
-from .errors import CatalogError, UnknownItemError
+from .errors import CatalogError, InputFileError, UnknownItemError
 from .queries import select, stale_prices, unit_capex_usd
 from .schema import Attribute, Schema, load_schema
 
@@ -15,6 +15,7 @@ __all__ = [
     "Attribute",
     "Catalog",
     "CatalogError",
+    "InputFileError",
     "Schema",
     "UnknownItemError",
     "load_catalog",

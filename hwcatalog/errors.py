@@ -17,14 +17,18 @@ class CatalogError(ValueError):
         file: str | None = None,
         row: str | int | None = None,
         field: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.file = file
         self.row = row
         self.field = field
+        self.line = line
         self.detail = message
         where = []
         if file:
             where.append(str(file))
+        if line is not None:
+            where.append(f"line {line}")
         if row is not None:
             where.append(f"row {row}")
         if field:
@@ -38,3 +42,14 @@ class UnknownItemError(CatalogError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0])
+
+
+class InputFileError(CatalogError):
+    """An input file cannot be read safely.
+
+    Not a regular file, too large, not UTF-8 text, or malformed or hostile CSV/YAML (duplicate
+    keys, alias bombs, deep nesting, over-long cells, NUL characters).
+
+    Raised by the generic helpers of :mod:`hwcatalog.safeio`; a subclass of :class:`CatalogError`
+    so a caller can catch both with one ``except``.
+    """

@@ -62,10 +62,3 @@ def stale_prices(figures: pd.DataFrame, max_age_days: int, today: dt.date) -> pd
 def unit_capex_usd(items: pd.DataFrame) -> pd.Series:
     """Installed capital cost per unit: ``price_usd + host_share_usd`` (missing host share = 0)."""
     return items["price_usd"].fillna(0.0) + items["host_share_usd"].fillna(0.0)
-
-
-def estimate_share(figures: pd.DataFrame) -> float:
-    """Fraction of effective figures that are estimates (a headline data-quality figure)."""
-    if figures.empty:
-        return 0.0
-    return float((figures["basis"] == "estimate").mean())

@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from .safeio import excerpt, load_yaml
 
 DATA_PACKAGE = "hwcatalog.data"
 
@@ -25,27 +25,38 @@ class Attribute:
     required: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    plausible: tuple[tuple[str, float, float], ...] = ()  # (category, low, high)
 
     def parse(self, raw: Any) -> float | int | str:
-        """Convert a raw cell to the attribute's type, checking plausibility bounds.
+        """Convert a raw cell to the attribute's type and check the limits ``min``/``max``.
 
+        Refuses booleans (YAML reads yes/no/on/off/true/false as booleans, which Python would count
+        as 1 and 0), non-numbers, NaN, infinities and fractions for whole-number attributes.
         Raises ``ValueError`` with the expectation as its message.
         """
         if self.type == "date":
             return parse_date(raw).isoformat()
+        if isinstance(raw, bool):
+            raise ValueError(f"expected a number in {self.unit}, got the boolean {str(raw).lower()}")
         try:
             value = float(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected a number in {self.unit}, got {raw!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"expected a number in {self.unit}, got {excerpt(raw)}") from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"expected a finite number in {self.unit}, got {raw!r}")
-        if self.type == "int":
-            if value != int(value):
-                raise ValueError(f"expected a whole number of {self.unit}, got {raw!r}")
+            raise ValueError(f"expected a finite number in {self.unit}, got {excerpt(raw)}")
+        if self.type == "int" and value != int(value):
+            raise ValueError(f"expected a whole number of {self.unit}, got {excerpt(raw)}")
         lo, hi = self.min, self.max
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(f"expected {self.unit} in [{lo:g}, {hi:g}], got {raw!r}")
+            raise ValueError(f"expected {self.unit} in [{lo:g}, {hi:g}], got {excerpt(raw)}")
         return int(value) if self.type == "int" else value
+
+    def plausible_range(self, category: str) -> tuple[float, float] | None:
+        """The range a value is expected in for ``category`` (``None`` when the schema gives none)."""
+        for cat, lo, hi in self.plausible:
+            if cat == category:
+                return lo, hi
+        return None
 
 
 @dataclass(frozen=True)
@@ -68,25 +79,6 @@ class Schema:
     def required_attributes(self, category: str) -> list[str]:
         return [a.name for a in self.attributes.values() if category in a.required]
 
-    def to_frame(self):  # pragma: no cover - thin convenience
-        import pandas as pd
-
-        return pd.DataFrame(
-            [
-                {
-                    "attribute": a.name,
-                    "type": a.type,
-                    "unit": a.unit,
-                    "categories": ",".join(a.categories),
-                    "required_for": ",".join(a.required),
-                    "min": a.min,
-                    "max": a.max,
-                    "description": a.description,
-                }
-                for a in self.attributes.values()
-            ]
-        )
-
 
 def parse_date(raw: Any) -> dt.date:
     """Parse an ISO 8601 date (``YYYY-MM-DD``); raise ``ValueError`` naming the expectation."""
@@ -97,7 +89,7 @@ def parse_date(raw: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise ValueError(f"expected an ISO date YYYY-MM-DD, got {raw!r}") from None
+        raise ValueError(f"expected an ISO date YYYY-MM-DD, got {excerpt(raw)}") from None
 
 
 def _fields(spec: dict[str, Any]) -> dict[str, Field]:
@@ -108,7 +100,7 @@ def _fields(spec: dict[str, Any]) -> dict[str, Field]:
 def load_schema() -> Schema:
     """Read the bundled schema (cached: it is immutable package data)."""
     text = resources.files(DATA_PACKAGE).joinpath("schema.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    raw = load_yaml(text, file="schema.yaml")
     attrs = {
         name: Attribute(
             name=name,
@@ -119,6 +111,7 @@ def load_schema() -> Schema:
             required=tuple(d.get("required", ())),
             min=d.get("min"),
             max=d.get("max"),
+            plausible=tuple((cat, float(lo), float(hi)) for cat, (lo, hi) in d.get("plausible", {}).items()),
         )
         for name, d in raw["attributes"].items()
     }

@@ -199,8 +199,9 @@ def test_staleness_warnings(tmp_path):
             "id,price_usd,date\nnvidia-h100-smx,1,2026-01-01\n",
             r"unknown item id 'nvidia-h100-smx' \(did you mean 'nvidia-h100-sxm'",
         ),
-        ("a.csv", "id,price_usd\nnvidia-h100-sxm,20000\n", r"field 'source_date': expected the date of the source"),
-        ("a.csv", "id,price_usd,date\nnvidia-h100-sxm,20000,01/10/2026\n", r"field 'source_date': expected an ISO date"),
+        # overlay columns are named as in docs/catalog.md: the date column is 'date' (figures.csv calls it source_date)
+        ("a.csv", "id,price_usd\nnvidia-h100-sxm,20000\n", r"a.csv, row 2, field 'date': expected the date of the source"),
+        ("a.csv", "id,price_usd,date\nnvidia-h100-sxm,20000,01/10/2026\n", r"field 'date': expected an ISO date"),
         (
             "a.csv",
             "id,action,price_usd,date\nnvidia-h100-sxm,replace,1,2026-01-01\n",
@@ -277,22 +278,23 @@ def test_validate_file_ok(tmp_path):
 
 def test_bundled_tables_validation_paths(monkeypatch):
     """Errors in the bundled tables themselves are caught too (duplicate ids, unknown items)."""
-    from hwcatalog import catalog as mod
+    from hwcatalog import bundled as mod
+    from hwcatalog import validate
 
     schema = load_schema()
     items = "id,name,vendor,category,kind,availability,experimental,description\nx-1,X,V,memory,cxl,purchase,false,d\nx-1,X,V,memory,cxl,purchase,false,d\n"
     with pytest.raises(CatalogError, match="duplicate item id 'x-1'"):
-        mod._parse_catalog_tables(items, "item_id,attribute,value,basis,source_date\n", schema, "items.csv", "figures.csv", "bundled")
+        mod.parse_tables(items, "item_id,attribute,value,basis,source_date\n", schema, "items.csv", "figures.csv", "bundled")
     items1 = items.splitlines(keepends=True)
     items1 = "".join(items1[:2])
     figs = "item_id,attribute,value,basis,source,source_date\nx-2,capacity_gb,1,datasheet,http://x,2024-01-01\n"
     with pytest.raises(CatalogError, match=r"figures.csv, row 2, field 'id': unknown item id 'x-2'"):
-        mod._parse_catalog_tables(items1, figs, schema, "items.csv", "figures.csv", "bundled")
+        mod.parse_tables(items1, figs, schema, "items.csv", "figures.csv", "bundled")
     figs_dup = "item_id,attribute,value,basis,source,source_date\nx-1,capacity_gb,1,datasheet,http://x,2024-01-01\nx-1,capacity_gb,2,datasheet,http://x,2024-01-01\n"
     with pytest.raises(CatalogError, match="duplicate figure 'capacity_gb'"):
-        mod._parse_catalog_tables(items1, figs_dup, schema, "items.csv", "figures.csv", "bundled")
-    good_items, good_figs = mod._parse_catalog_tables(
+        mod.parse_tables(items1, figs_dup, schema, "items.csv", "figures.csv", "bundled")
+    good_items, good_figs = mod.parse_tables(
         items1, "item_id,attribute,value,basis,source,source_date\n", schema, "items.csv", "figures.csv", "bundled"
     )
     with pytest.raises(CatalogError, match=r"item 'x-1' \(memory\) has no 'power_kw'"):
-        mod._check_required(good_items, good_figs, schema, "figures.csv")
+        validate.check_required(good_items, good_figs, schema, "figures.csv")

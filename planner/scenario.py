@@ -20,9 +20,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from hwcatalog.errors import CatalogError
+from hwcatalog.safeio import excerpt, load_yaml, read_text
+
 from .errors import ScenarioError
 from .fields import nested
-from .limits import range_problem
+from .limits import MAX_SCENARIO_BYTES, range_problem
 from .units import parser_for
 
 Objective = Literal["min-cost", "max-progress"]
@@ -253,14 +256,6 @@ def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
     return ScenarioError(msg, file=file, field=loc)
 
 
-def excerpt(value: Any, limit: int = 60) -> str:
-    """A short repr of a bad value for a message: containers by size, never repr'd whole."""
-    if isinstance(value, (list, tuple, dict, set)):
-        return f"<{type(value).__name__} of {len(value):,} items>"
-    text = repr(value) if not isinstance(value, str) or len(value) <= 10 * limit else repr(value[: 10 * limit])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _did_you_mean(loc: tuple[Any, ...]) -> str:
     """``; did you mean 'x'?`` for an unknown field, from the fields of its parent model."""
     model: type[BaseModel] = Scenario
@@ -293,6 +288,22 @@ def check_ranges(scenario: Scenario, file: str | None = None) -> None:
             raise ScenarioError(problem, file=file, field=field)
 
 
+def read_scenario_file(path: str | Path) -> dict[str, Any]:
+    """A scenario file's fields, read safely (:mod:`hwcatalog.safeio`): a regular file of at most
+    :data:`planner.limits.MAX_SCENARIO_BYTES`, UTF-8, YAML without duplicate keys, alias bombs or
+    deep nesting. Raises :class:`ScenarioError` naming the file (and line) on any problem."""
+    file = str(path)
+    try:
+        raw = load_yaml(read_text(file, what="a YAML scenario file", max_bytes=MAX_SCENARIO_BYTES), file=file)
+    except CatalogError as exc:
+        raise ScenarioError(exc.detail + (f" (line {exc.line})" if exc.line is not None else ""), file=file) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"expected a mapping of scenario fields, got {excerpt(raw)}", file=file)
+    return raw
+
+
 def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load a scenario file over the defaults, then apply ``overrides`` (for example CLI flags).
 
@@ -300,28 +311,9 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
     """
     if path is None:
         return build_scenario(overrides)
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found; expected a YAML scenario", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file ({exc.__class__.__name__}); expected UTF-8 YAML", file=file) from None
-    try:
-        raw = yaml.safe_load(text)
-    except (ValueError, RecursionError) as exc:  # impossible dates, oversized integers, deep nesting
-        raise ScenarioError(f"invalid YAML value ({str(exc).splitlines()[0][:80]})", file=file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"invalid YAML{where} ({getattr(exc, 'problem', exc)})", file=file) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ScenarioError("expected a mapping of scenario fields", file=file)
+    raw = read_scenario_file(path)
     raw.setdefault("name", Path(path).stem)
-    merged = _deep_merge(raw, overrides or {})
-    return build_scenario(merged, file=file)
+    return build_scenario(_deep_merge(raw, overrides or {}), file=str(path))
 
 
 def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:

@@ -1,0 +1,75 @@
+"""Benchmark of sweeps (not a test): what-if throughput on the bundled catalog and the parallel
+efficiency of 1 against 2 workers, for local processes and a Dask LocalCluster.
+
+Usage::
+
+    python bench/bench_sweep.py                       # 20 x 10 budget x floor grid, 3 repeats
+    python bench/bench_sweep.py --repeats 5 --budgets 20 --floors 10
+
+Each run plans the grid exactly (both MILP stages, no marginal values) and streams rows to a
+Parquet file in a temporary folder, as ``plan whatif --results`` does. Reports medians of the
+repeats and the machine's state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_plan import machine_state  # noqa: E402
+from hwcatalog import load_catalog  # noqa: E402
+from planner import load_scenario  # noqa: E402
+from planner.compare import grid, parse_vary  # noqa: E402
+from planner.executor import make_executor  # noqa: E402
+from planner.results_store import ResultStore  # noqa: E402
+from planner.sweep import sweep  # noqa: E402
+
+
+def points(n_budgets: int, n_floors: int) -> list:
+    budgets = ",".join(f"{1e7 * 1.4**i:.6g}" for i in range(n_budgets))
+    floors = ",".join(f"{0.02 * (i + 1):.2f}" for i in range(n_floors))
+    return grid(load_scenario(), [parse_vary(f"budget={budgets}"), parse_vary(f"alpha={floors}")], max_points=10**6)
+
+
+def rate(pts: list, scheduler: str, jobs: int) -> float:
+    """Scenarios per second for one full sweep (executor start-up included)."""
+    catalog = load_catalog(max_price_age_days=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        ex = make_executor(scheduler, jobs)
+        try:
+            sweep(pts, catalog, ResultStore(Path(tmp) / "r.parquet"), executor=ex)
+        finally:
+            ex.close()
+        return len(pts) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--budgets", type=int, default=20)
+    ap.add_argument("--floors", type=int, default=10)
+    args = ap.parse_args()
+    pts = points(args.budgets, args.floors)
+    print(f"machine: {machine_state()}")
+    print(f"grid: {len(pts)} scenarios (default scenario, bundled catalog)")
+    for scheduler in ("local", "processes", "dask-local"):
+        for jobs in (1, 2) if scheduler != "local" else (1,):
+            rates = [rate(pts, scheduler, jobs) for _ in range(args.repeats)]
+            print(
+                f"{scheduler:>10} jobs={jobs}: median {statistics.median(rates):6.2f} scenarios/s  (runs: {', '.join(f'{r:.2f}' for r in rates)})"
+            )
+    one = statistics.median(rate(pts, "processes", 1) for _ in range(args.repeats))
+    two = statistics.median(rate(pts, "processes", 2) for _ in range(args.repeats))
+    print(f"parallel efficiency, processes 1 -> 2 workers: {two / (2 * one):.2f}")
+
+
+if __name__ == "__main__":
+    main()

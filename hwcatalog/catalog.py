@@ -72,13 +72,17 @@ class Catalog:
         return self.items.loc[item_id]
 
     def sources(self, item_id: str) -> dict[str, dict[str, Any]]:
-        """``attribute -> {value, unit, basis, source, source_date, currency_year, note, origin}``."""
+        """``attribute -> {value, unit, basis, source, source_date, currency_year, note, origin}``
+        (a fresh copy; the figures are grouped by item once per catalog)."""
         self.item(item_id)
-        rows = self.figures[self.figures["item_id"] == item_id]
-        out: dict[str, dict[str, Any]] = {}
-        for rec in rows.to_dict("records"):
-            out[rec["attribute"]] = {k: _plain(rec[k]) for k in FIGURE_COLUMNS if k not in ("item_id", "attribute")}
-        return out
+        by_item = self.__dict__.get("_sources_by_item")
+        if by_item is None:
+            by_item = {}
+            for rec in self.figures.to_dict("records"):
+                fields = {k: _plain(rec[k]) for k in FIGURE_COLUMNS if k not in ("item_id", "attribute")}
+                by_item.setdefault(rec["item_id"], {})[rec["attribute"]] = fields
+            self.__dict__["_sources_by_item"] = by_item
+        return {a: dict(f) for a, f in by_item.get(item_id, {}).items()}
 
 
 def _plain(value: Any) -> Any:

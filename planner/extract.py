@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hwcatalog import Catalog
 
@@ -74,9 +73,12 @@ def purchase_counts(m: BuiltModel) -> Counts:
     return {k: round(_val(v)) for k, v in m.count.items()}
 
 
-def bought(caps: pd.DataFrame, counts: Counts, column: str, role: str | None = None) -> float:
+Caps = dict[str, dict[str, Any]]  # item id -> per-unit capabilities (planner.physics), as plain dicts
+
+
+def bought(caps: Caps, counts: Counts, column: str, role: str | None = None) -> float:
     """sum over bought units (of one role, if given) of quantity x the per-unit ``column``."""
-    return sum((q * float(caps.at[i, column]) for (i, r), q in counts.items() if role is None or r == role), 0.0)
+    return sum((q * float(caps[i][column]) for (i, r), q in counts.items() if q and (role is None or r == role)), 0.0)
 
 
 def _price_source(catalog: Catalog, item_id: str) -> dict[str, Any] | None:
@@ -86,7 +88,7 @@ def _price_source(catalog: Catalog, item_id: str) -> dict[str, Any] | None:
 
 
 def _line_item(m: BuiltModel, catalog: Catalog, item_id: str, role: str, q: int) -> LineItem:
-    c, it = m.inp.caps.loc[item_id], catalog.items.loc[item_id]
+    c, it = m.inp.caps.loc[item_id], catalog.items.loc[item_id]  # only for bought lines
     src = _price_source(catalog, item_id)
     unit_opex = float(c["energy_usd"] + c["maintenance_usd"] + c["labour_usd"])
     lead = it.get("lead_time_weeks")
@@ -122,7 +124,7 @@ def line_items(m: BuiltModel, catalog: Catalog, counts: Counts) -> tuple[LineIte
     return tuple(sorted(rows, key=lambda li: (order[li.role], -li.extended_price_usd)))
 
 
-def costs(caps: pd.DataFrame, counts: Counts, budget_usd: float) -> CostUSD:
+def costs(caps: Caps, counts: Counts, budget_usd: float) -> CostUSD:
     """Capex and opex (energy, maintenance, labour) of the integer counts, as the LP multiplied them."""
     energy, maint, labour = (bought(caps, counts, c) for c in ("energy_usd", "maintenance_usd", "labour_usd"))
     capex = bought(caps, counts, "unit_capex_usd")
@@ -139,10 +141,9 @@ def spend_by_role(items: tuple[LineItem, ...], total_usd: float) -> dict[str, di
     return {"capex": capex, "opex": opex, "total": total, "share": share}
 
 
-def token_flows(m: BuiltModel, flows: dict[str, float], counts: Counts) -> Tokens:
+def token_flows(m: BuiltModel, caps: Caps, flows: dict[str, float], counts: Counts) -> Tokens:
     """Tokens trained on by source, and the capacities bought (counts, not Gtok)."""
     e_ext, e_ver, g = flows["E_ext"] * GTOK, flows["E_ver"] * GTOK, flows["G"] * GTOK
-    caps = m.inp.caps
     return Tokens(
         exogenous_external=e_ext,
         exogenous_verified=e_ver,
@@ -168,17 +169,17 @@ def speedup_detail(m: BuiltModel, flows: dict[str, float]) -> SpeedupDetail:
     )
 
 
-def memory(m: BuiltModel, flows: dict[str, float], counts: Counts) -> MemoryGB:
+def memory(m: BuiltModel, caps: Caps, flows: dict[str, float], counts: Counts) -> MemoryGB:
     """KV memory the agents need against free HBM on agent-serving units and the capacity tier."""
-    s, caps = m.inp.scenario, m.inp.caps
+    s = m.inp.scenario
     need = flows["A"] * kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
-    hbm = sum(_val(v) * float(caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents")
+    hbm = sum(_val(v) * float(caps[i]["kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents")
     tier = bought(caps, counts, "capacity_gb", "memory")
     return MemoryGB(need, hbm, tier, hbm + tier)
 
 
-def power(m: BuiltModel, counts: Counts) -> PowerKW:
-    facility_kw = bought(m.inp.caps, counts, "facility_kw")
+def power(m: BuiltModel, caps: Caps, counts: Counts) -> PowerKW:
+    facility_kw = bought(caps, counts, "facility_kw")
     return PowerKW(facility_kw / m.inp.scenario.facility.pue, facility_kw, m.inp.power_cap_kw)
 
 
@@ -257,18 +258,19 @@ def symbols(m: BuiltModel, counts: Counts, flows: dict[str, float], alpha: float
 
 def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dict[str, str], timings: Timings) -> Plan:
     """Read the solved model into a :class:`Plan` (marginal values are added by the caller)."""
-    s, caps = m.inp.scenario, m.inp.caps
+    s = m.inp.scenario
+    caps: Caps = m.inp.caps.to_dict("index")
     budget_usd = m.inp.budget_usd if m.inp.budget_usd is not None else math.inf
     counts = purchase_counts(m)
     flows = m.flow.values()
     items = line_items(m, catalog, counts)
     cost = costs(caps, counts, budget_usd)
     spend = spend_by_role(items, cost.total)
-    tokens = token_flows(m, flows, counts)
+    tokens = token_flows(m, caps, flows, counts)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
     rows = constraint_rows(m)
     binding = tuple(r.name for r in rows if r.binding)
-    pw = power(m, counts)
+    pw = power(m, caps, counts)
     reg = regime(m.inp.alpha_floor, alpha)
     return Plan(
         schema_version=SCHEMA_VERSION,
@@ -292,7 +294,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         speedup=flows["Z"],
         speedup_detail=speedup_detail(m, flows),
         progress=progress(m, flows, tokens, set(binding)),
-        memory_gb=memory(m, flows, counts),
+        memory_gb=memory(m, caps, flows, counts),
         power_kw=pw,
         binding_constraints=binding,
         constraints=rows,
@@ -306,7 +308,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         timings=timings,
         scenario=s,
         curve=m.inp.curve,
-        capabilities=caps,
+        capabilities=m.inp.caps,
         symbols=symbols(m, counts, flows, alpha, cost, pw),
         sources={i: catalog.sources(i) for i in sorted({li.id for li in items})},
     )

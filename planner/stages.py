@@ -6,6 +6,7 @@ of one solve, and build-and-solve (two stages for max-progress).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +32,7 @@ class Prepared:
     caps: pd.DataFrame
     curve: SpeedupCurve
     dominated: dict[str, str]
+    catalog: Catalog | None = None  # the catalog prepared against (guards the cache against reused ids)
 
 
 def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
@@ -86,15 +88,37 @@ def dominated(caps: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+# Fields that change neither the eligible items' capabilities nor the speedup curve: scenarios that
+# differ only in these share one Prepared (a budget x floor grid prepares once).
+NOT_PHYSICS = ("name", "description", "budget_usd", "alpha_floor", "alpha_floor_basis", "objective", "targets", "solver", "mip_gap")
+_PREPARED: dict[tuple[int, str], Prepared] = {}
+PREPARED_CACHE_SIZE = 8
+
+
 def prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
-    """Validation and physics before modelling (see :class:`Prepared`)."""
+    """Validation and physics before modelling (see :class:`Prepared`), cached per catalog and
+    physical scenario (every field but :data:`NOT_PHYSICS` and the facility power cap)."""
+    physics = scenario.model_dump(mode="json", exclude=set(NOT_PHYSICS))
+    physics["facility"].pop("power_cap_kw", None)
+    key = (id(catalog), json.dumps(physics, sort_keys=True))
+    cached = _PREPARED.get(key)
+    if cached is not None and cached.catalog is catalog:
+        return cached
+    prep = _prepare(scenario, catalog)
+    if len(_PREPARED) >= PREPARED_CACHE_SIZE:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[key] = prep
+    return prep
+
+
+def _prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
     caps = capabilities(eligible_items(scenario, catalog), scenario)
     drop = dominated(caps)
     try:
         curve = speedup_curve(scenario)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="agents") from None
-    return Prepared(caps.drop(index=list(drop)), curve, drop)
+    return Prepared(caps.drop(index=list(drop)), curve, drop, catalog)
 
 
 def first_stage(objective: str) -> Stage:

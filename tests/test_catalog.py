@@ -15,8 +15,12 @@ ACCELERATORS = [
     "nvidia-h100-pcie",
     "nvidia-h200-sxm",
     "nvidia-b200",
+    "nvidia-b300",
     "nvidia-gb200",
     "nvidia-gb200-nvl72",
+    "nvidia-gb300-nvl72",
+    "nvidia-h800-sxm",
+    "nvidia-h20",
     "nvidia-l40s",
     "amd-mi300x",
     "amd-mi325x",
@@ -24,8 +28,10 @@ ACCELERATORS = [
     "google-tpu-v5e",
     "google-tpu-v5p",
     "google-tpu-v6e",
+    "google-tpu-v7",
     "intel-gaudi3",
     "aws-trainium2",
+    "aws-trainium3",
 ]
 
 
@@ -33,7 +39,7 @@ def test_coverage(catalog):
     items = catalog.items
     assert set(ACCELERATORS) <= set(items.index)
     ver = select(items, category="verification")
-    assert (ver["kind"] == "cpu").sum() >= 3
+    assert (ver["kind"] == "cpu").sum() >= 5
     assert (ver["kind"] == "fpga").sum() >= 2
     assert len(select(items, category="memory")) >= 3
     assert len(select(items, category="audit")) >= 1
@@ -67,6 +73,20 @@ def test_coverage(catalog):
         ("intel-gaudi3", "hbm_gb", 128),
         ("aws-trainium2", "bf16_tflops", 667),
         ("aws-trainium2", "fp8_tflops", 1299),
+        ("nvidia-b300", "bf16_tflops", 2250),
+        ("nvidia-b300", "hbm_gb", 288),
+        ("nvidia-gb300-nvl72", "bf16_tflops", 180000),
+        ("nvidia-gb300-nvl72", "devices_per_unit", 72),
+        ("amd-mi355x", "bf16_tflops", 2516.6),
+        ("amd-mi355x", "board_power_kw", 1.4),
+        ("amd-mi355x", "interconnect_gbps", 1075),
+        ("google-tpu-v7", "bf16_tflops", 2307),
+        ("google-tpu-v7", "fp8_tflops", 4614),
+        ("aws-trainium3", "bf16_tflops", 671),
+        ("aws-trainium3", "hbm_tbps", 4.9),
+        ("nvidia-b200", "order_multiple", 8),
+        ("nvidia-gb200", "order_multiple", 72),
+        ("amd-mi355x", "order_multiple", 8),
     ],
 )
 def test_datasheet_spot_checks(catalog, item_id, attr, value):
@@ -93,6 +113,29 @@ def test_every_figure_sourced_or_estimate(catalog):
     assert figs["source_date"].notna().all()
     prices = figs[figs["attribute"].isin(["price_usd", "usd_per_hour"])]
     assert prices["currency_year"].notna().all()
+
+
+def test_no_stale_prices_at_default_limit():
+    # Issue 10: a default run (730 days) warns about nothing as of the catalog refresh date.
+    assert load_catalog(today=TODAY).warnings == []
+
+
+def test_order_granularity_for_every_item(catalog):
+    items = catalog.items
+    for item_id, row in items.iterrows():
+        assert row["order_multiple"] >= 1, f"{item_id} lacks order_multiple"
+        assert row["min_order_quantity"] >= 1, f"{item_id} lacks min_order_quantity"
+        assert row["min_order_quantity"] % row["order_multiple"] == 0, item_id
+    assert catalog.item("nvidia-gb200-nvl72")["order_multiple"] == 1
+    assert catalog.item("nvidia-gb300-nvl72")["order_multiple"] == 1
+    assert catalog.item("nvidia-h100-pcie")["order_multiple"] == 1
+
+
+def test_export_variants_are_reference_only(catalog):
+    for item_id in ("nvidia-h800-sxm", "nvidia-h20"):
+        assert catalog.item(item_id)["availability"] == "reference"
+    for item_id in ("google-tpu-v7", "aws-trainium2", "aws-trainium3"):
+        assert catalog.item(item_id)["availability"] == "cloud-only"
 
 
 def test_required_figures_present(catalog):
@@ -174,10 +217,10 @@ def test_overlays_apply_in_order(tmp_path):
 
 def test_staleness_warnings(tmp_path):
     cat = load_catalog(today=TODAY, max_price_age_days=365)
-    assert any("nvidia-b200" in w and "days old" in w for w in cat.warnings)
-    fresh = write(tmp_path, "q.csv", "id,price_usd,date\nnvidia-b200,36000,2026-11-01\n")
+    assert any("google-tpu-v6e" in w and "days old" in w for w in cat.warnings)
+    fresh = write(tmp_path, "q.csv", "id,cloud_usd_per_hour,date\ngoogle-tpu-v6e,2.7,2026-11-01\n")
     cat2 = load_catalog([fresh], today=TODAY, max_price_age_days=365)
-    assert not any("price of nvidia-b200 " in w for w in cat2.warnings)
+    assert not any("price of google-tpu-v6e " in w for w in cat2.warnings)
     frame = stale_prices(cat.figures, 365, TODAY)
     assert (frame["age_days"] > 365).all()
     assert load_catalog(today=TODAY, max_price_age_days=None).warnings == []

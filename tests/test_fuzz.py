@@ -53,8 +53,10 @@ def _check(r) -> None:
     assert r.exit_code in (0, 1, 2, 3), (r.exit_code, r.output)
     if r.exit_code == 0:
         d = json.loads(r.stdout)
-        assert d["cost_usd"]["total"] <= d["budget_usd"] * (1 + 1e-9)
-        assert d["alpha"] is None or d["alpha"] >= d["alpha_floor"]
+        plans = [p for p in d["scenarios"] if p["status"] != "infeasible"] if "scenarios" in d else [d]
+        for p in plans:
+            assert p["cost_usd"]["total"] <= p["budget_usd"] * (1 + 1e-9)
+            assert p["alpha"] is None or p["alpha"] >= p["alpha_floor"]
     else:
         err = r.stderr.strip()
         assert "Traceback" not in err and len(err) < 2000

@@ -56,10 +56,16 @@ class ModelSpec(_Strict):
     bytes_per_param: float = Field(gt=0, le=8, description="Bytes per parameter of the served weights (bytes)")
     kv_bytes_per_token: float = Field(gt=0, description="KV-cache bytes per token of context (bytes)")
     # --- serving physics (issue 9): attention FLOP and mixture-of-experts routing
-    attention_width: float = Field(ge=0, description="Layers x query heads x head dimension; attention costs 4 x this FLOP per token per context token (dims)")
+    attention_width: float = Field(
+        ge=0, description="Layers x query heads x head dimension; attention costs 4 x this FLOP per token per context token (dims)"
+    )
     experts: int | None = Field(default=None, ge=1, description="Routed experts per MoE layer, null for a dense model (experts)")
-    experts_per_token: int | None = Field(default=None, ge=1, description="Routed experts each token uses, null for a dense model (experts)")
-    shared_params: float | None = Field(default=None, ge=0, description="Parameters outside the routed experts: attention, embeddings, shared experts (parameters)")
+    experts_per_token: int | None = Field(
+        default=None, ge=1, description="Routed experts each token uses, null for a dense model (experts)"
+    )
+    shared_params: float | None = Field(
+        default=None, ge=0, description="Parameters outside the routed experts: attention, embeddings, shared experts (parameters)"
+    )
 
     @model_validator(mode="after")
     def _active_le_total(self) -> ModelSpec:
@@ -85,7 +91,9 @@ class TrainingSpec(_Strict):
     # --- training physics (issue 9): MFU is quoted against the BF16 dense peak on every precision
     fp8_speedup: float = Field(ge=1, le=2, description="Training throughput gain of FP8 over BF16 at the same MFU basis (x)")
     moe_efficiency: float = Field(gt=0, le=1, description="MFU of MoE training relative to dense (all-to-all, grouped GEMMs) (fraction)")
-    goodput: float = Field(gt=0, le=1, description="Share of training time kept after restarts and failures, apart from facility availability (fraction)")
+    goodput: float = Field(
+        gt=0, le=1, description="Share of training time kept after restarts and failures, apart from facility availability (fraction)"
+    )
 
 
 class InferenceSpec(_Strict):
@@ -93,21 +101,37 @@ class InferenceSpec(_Strict):
     compute_utilization: float = Field(gt=0, le=1, description="Share of peak FLOP/s reached in decode (fraction)")
     bandwidth_utilization: float = Field(gt=0, le=1, description="Share of peak memory bandwidth reached in decode (fraction)")
     # --- replicas, prefill and memory-capped batches (issue 9)
-    agent_batch: int = Field(ge=1, description="Largest batch per replica serving agents; the batch is the most that fits free memory up to this (sequences)")
-    synthetic_batch: int = Field(ge=1, description="Largest batch per replica generating synthetic data; the batch is the most that fits free memory up to this (sequences)")
+    agent_batch: int = Field(
+        ge=1, description="Largest batch per replica serving agents; the batch is the most that fits free memory up to this (sequences)"
+    )
+    synthetic_batch: int = Field(
+        ge=1,
+        description="Largest batch per replica generating synthetic data; the batch is the most that fits memory up to this (sequences)",
+    )
     synthetic_input_tokens: float = Field(gt=0, description="Prompt tokens prefilled per synthetic sequence (tokens)")
     synthetic_output_tokens: float = Field(gt=0, description="Tokens generated per synthetic sequence (tokens)")
-    weight_fill: float = Field(gt=0, le=1, description="Share of a device's memory usable by weights and KV cache, the rest for activations and buffers (fraction)")
-    scale_up_devices: int = Field(ge=1, le=1024, description="Devices in one scale-up domain for single-device units (an HGX node: 8) (devices)")
-    scale_up_min_gbps: float = Field(ge=0, description="Least interconnect_gbps of a scale-up domain; slower units (PCIe) have domains of one device (GB/s)")
-    pipeline_efficiency: float = Field(gt=0, le=1, description="Throughput kept per pipeline stage added across scale-up domains (fraction)")
+    weight_fill: float = Field(
+        gt=0, le=1, description="Share of a device's memory usable by weights and KV cache, the rest for activations and buffers (fraction)"
+    )
+    scale_up_devices: int = Field(
+        ge=1, le=1024, description="Devices in one scale-up domain for single-device units (an HGX node: 8) (devices)"
+    )
+    scale_up_min_gbps: float = Field(
+        ge=0, description="Least interconnect_gbps of a scale-up domain; slower units (PCIe) have domains of one device (GB/s)"
+    )
+    pipeline_efficiency: float = Field(
+        gt=0, le=1, description="Throughput kept per pipeline stage added across scale-up domains (fraction)"
+    )
     max_replica_devices: int = Field(ge=1, le=100000, description="Largest replica the planner considers (devices)")
 
 
 class AgentSpec(_Strict):
     tokens_per_s: float = Field(gt=0, description="Mean tokens generated per second by one agent (tokens/s)")
     context_tokens: float = Field(gt=0, description="Mean context held per agent (tokens)")
-    input_tokens_per_output_token: float = Field(ge=0, description="New input tokens prefilled per output token: tool results, retrieved text; the held context is prefix-cached (tokens)")
+    input_tokens_per_output_token: float = Field(
+        ge=0,
+        description="New input tokens prefilled per output token: tool results, retrieved text; the held context is prefix-cached (tokens)",
+    )
     max_agents: float = Field(gt=1, description="Upper end of the agent axis (agents)")
     scaling: Literal["amdahl", "usl"] = Field(description="Speedup law (amdahl or usl)")
     parallel_fraction: float = Field(ge=0, lt=1, description="Amdahl parallel fraction p (fraction)")

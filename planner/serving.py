@@ -177,7 +177,7 @@ def shape_at(s: Scenario, dev: Device, w: Workload, k: int) -> ReplicaShape | No
     usable_gb = k * dev.memory_gb * s.inference.weight_fill
     free_gb = usable_gb - weights_gb
     seq_gb = w.held_tokens * s.model.kv_bytes_per_token / GB
-    fit = int(math.floor(free_gb / seq_gb + 1e-9)) if free_gb > 0 else 0
+    fit = math.floor(free_gb / seq_gb + 1e-9) if free_gb > 0 else 0
     top = min(fit, w.max_batch)
     if top < 1:
         return None

@@ -186,3 +186,15 @@ def test_dominated_items_dropped(toy_scenario, tmp_path):
     p = plan(s, cat)
     assert p.dominated_items == drop
     assert dominated(caps) == {}
+
+
+def test_synthetic_context_tokens_is_replaced(tmp_path):
+    from planner import load_scenario
+    from planner.errors import ScenarioError
+
+    path = tmp_path / "old.yaml"
+    path.write_text("inference: {synthetic_context_tokens: 4096}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.field == "inference.synthetic_context_tokens"
+    assert "synthetic_input_tokens" in str(info.value) and str(path) in str(info.value)

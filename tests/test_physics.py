@@ -128,7 +128,7 @@ def test_capabilities_toy(toy_scenario, toy_catalog):
     items = toy_catalog.items.loc[["toy-gpu", "toy-cpu", "toy-cxl"]]
     caps = capabilities(items, toy_scenario)
     seconds = 8760 * 3600
-    assert caps.at["toy-gpu", "train_tokens"] == pytest.approx(1e15 * 0.5 * seconds / 6e9 )
+    assert caps.at["toy-gpu", "train_tokens"] == pytest.approx(1e15 * 0.5 * seconds / 6e9)
     assert caps.at["toy-gpu", "unit_cost_usd"] == pytest.approx(10000 + 1 * 8760 * 0.1)
     assert caps.at["toy-cpu", "verified_tokens"] == pytest.approx(1000 * 8760 * 1000)
     assert caps.at["toy-cpu", "unit_cost_usd"] == pytest.approx(1000 + 0.5 * 8760 * 0.1)

@@ -11,7 +11,6 @@ import pytest
 from planner import load_scenario, plan, with_changes
 from planner.physics import device_of, training_flops_per_s
 from planner.serving import best_shape, workloads
-
 from tests.conftest import DATA
 
 TOLERANCE = 0.25

@@ -63,9 +63,8 @@ def main() -> None:
     for scheduler in ("local", "processes", "dask-local"):
         for jobs in (1, 2) if scheduler != "local" else (1,):
             rates = [rate(pts, scheduler, jobs) for _ in range(args.repeats)]
-            print(
-                f"{scheduler:>10} jobs={jobs}: median {statistics.median(rates):6.2f} scenarios/s  (runs: {', '.join(f'{r:.2f}' for r in rates)})"
-            )
+            runs = ", ".join(f"{r:.2f}" for r in rates)
+            print(f"{scheduler:>10} jobs={jobs}: median {statistics.median(rates):6.2f} scenarios/s  (runs: {runs})")
     one = statistics.median(rate(pts, "processes", 1) for _ in range(args.repeats))
     two = statistics.median(rate(pts, "processes", 2) for _ in range(args.repeats))
     print(f"parallel efficiency, processes 1 -> 2 workers: {two / (2 * one):.2f}")

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hwcatalog import Catalog
 
@@ -21,6 +22,7 @@ from .result import (
     SCHEMA_VERSION,
     ConstraintRow,
     CostUSD,
+    ItemCapability,
     LineItem,
     MemoryGB,
     Objective,
@@ -28,10 +30,13 @@ from .result import (
     PlanStatus,
     PowerKW,
     Progress,
+    ReplicaCapability,
+    ServingLine,
     SolverInfo,
     SpeedupDetail,
     Timings,
     Tokens,
+    TrainingFleet,
 )
 from .solve import SolveResult
 
@@ -112,9 +117,22 @@ def _line_item(m: BuiltModel, catalog: Catalog, item_id: str, role: str, q: int)
         price_date=None if src is None else src["source_date"],
         price_origin=None if src is None else src["origin"],
         lead_time_weeks=None if lead is None or lead != lead else float(lead),
-        synthetic_units=_val(m.share[(item_id, "synthetic")]) if inference else None,
-        agent_units=_val(m.share[(item_id, "agents")]) if inference else None,
+        synthetic_units=_units(m, item_id, "synthetic") if inference else None,
+        agent_units=_units(m, item_id, "agents") if inference else None,
+        synthetic_replicas=_replicas(m, item_id, "synthetic") if inference else None,
+        agent_replicas=_replicas(m, item_id, "agents") if inference else None,
     )
+
+
+def _replicas(m: BuiltModel, item_id: str, workload: str) -> int:
+    """Whole replicas of ``item_id`` serving ``workload`` (0 when it has no replica variable)."""
+    return round(_val(m.replicas.get((item_id, workload))))
+
+
+def _units(m: BuiltModel, item_id: str, workload: str) -> float:
+    """Units of ``item_id`` in replicas serving ``workload``: replicas x units per replica."""
+    r = _replicas(m, item_id, workload)
+    return r * float(m.inp.caps.at[item_id, f"{workload}_units_per_replica"]) if r else 0.0
 
 
 def line_items(m: BuiltModel, catalog: Catalog, counts: Counts) -> tuple[LineItem, ...]:
@@ -170,12 +188,97 @@ def speedup_detail(m: BuiltModel, flows: dict[str, float]) -> SpeedupDetail:
 
 
 def memory(m: BuiltModel, caps: Caps, flows: dict[str, float], counts: Counts) -> MemoryGB:
-    """KV memory the agents need against free HBM on agent-serving units and the capacity tier."""
+    """Agent contexts against free HBM of agent replicas and the capacity tier; contexts fill HBM
+    first. Cost per GB: capex + opex of the agent replicas' units over their free HBM, and of the
+    memory items over their capacity (null where none is bought)."""
     s = m.inp.scenario
     need = flows["A"] * kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
-    hbm = sum(_val(v) * float(caps[i]["kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents")
+    agent_reps = {i: _replicas(m, i, w) for (i, w) in m.replicas if w == "agents"}
+    hbm = sum(r * float(caps[i]["agents_replica_kv_free_gb"]) for i, r in agent_reps.items())
+    hbm_usd = sum(r * float(caps[i]["agents_units_per_replica"] * caps[i]["unit_cost_usd"]) for i, r in agent_reps.items())
     tier = bought(caps, counts, "capacity_gb", "memory")
-    return MemoryGB(need, hbm, tier, hbm + tier)
+    tier_usd = sum(q * float(caps[i]["unit_cost_usd"]) for (i, r), q in counts.items() if r == "memory")
+    in_hbm = min(need, hbm)
+    return MemoryGB(
+        need,
+        hbm,
+        tier,
+        hbm + tier,
+        held_in_hbm_gb=in_hbm,
+        held_in_capacity_tier_gb=max(0.0, need - in_hbm),
+        hbm_usd_per_gb=hbm_usd / hbm if hbm > 0 else None,
+        capacity_tier_usd_per_gb=tier_usd / tier if tier > 0 else None,
+    )
+
+
+def _replica_capability(shape: Any) -> ReplicaCapability | None:
+    if shape is None:
+        return None
+    return ReplicaCapability(
+        workload=shape.workload,
+        devices_per_replica=shape.devices,
+        pipeline_stages=shape.stages,
+        batch=shape.batch,
+        batch_limit=shape.batch_limit,
+        weights_gb=shape.weights_gb,
+        kv_gb=shape.kv_gb,
+        kv_free_gb=shape.kv_free_gb,
+        tokens_per_s_per_replica=shape.tokens_per_s,
+        tokens_per_s_per_device=shape.tokens_per_s_per_device,
+        bound=shape.bound,
+    )
+
+
+def item_capabilities(caps: pd.DataFrame) -> tuple[ItemCapability, ...]:
+    """Per accelerator: training tokens and FLOP/s per unit, and the replica shape per workload."""
+    out = []
+    for item_id, c in caps[caps["category"] == "accelerator"].iterrows():
+        shapes = c["shapes"]
+        out.append(
+            ItemCapability(
+                id=str(item_id),
+                devices_per_unit=int(c["devices_per_unit"]),
+                training_tokens_per_unit=float(c["train_tokens"]),
+                training_flop_per_s_per_unit=float(c["train_flops_per_s"]),
+                agents=_replica_capability(shapes.get("agents")),
+                synthetic=_replica_capability(shapes.get("synthetic")),
+            )
+        )
+    return tuple(out)
+
+
+def serving(m: BuiltModel, flows: dict[str, float]) -> tuple[ServingLine, ...]:
+    """Replicas bought per (item, workload) and what binds their number (see ServingLine). The
+    workload's tokens/s are spread over its replicas in proportion to their capacity; agents count
+    up to their target when one is set (a min-cost plan may serve spare agents at no cost)."""
+    caps, s = m.inp.caps, m.inp.scenario
+    agents = flows["A"] if not s.targets.agents else min(flows["A"], s.targets.agents)  # min-cost may serve spare agents
+    used = {"agents": agents * s.agents.tokens_per_s, "synthetic": flows["G"] * GTOK / s.productive_seconds}
+    reps = {k: _replicas(m, *k) for k in m.replicas}
+    cap = {k: r * caps.at[k[0], "shapes"][k[1]].tokens_per_s for k, r in reps.items() if r > 0}
+    total = {w: sum(v for (_, ww), v in cap.items() if ww == w) for w in used}
+    rows = []
+    for (i, w), capacity in cap.items():
+        shape, r = caps.at[i, "shapes"][w], reps[(i, w)]
+        share = used[w] * capacity / total[w] if total[w] > 0 else 0.0
+        need = share / shape.tokens_per_s_per_device
+        binds = "throughput"
+        if r > math.ceil(need / shape.devices - 1e-9):
+            binds = "memory"
+        elif need < r * shape.devices / 2:
+            binds = "replica size"
+        rows.append(ServingLine(i, w, r, r * shape.devices, need, capacity, binds))
+    return tuple(sorted(rows, key=lambda x: (x.workload, x.id)))
+
+
+def training_fleet(m: BuiltModel, caps: Caps, counts: Counts, tokens: Tokens) -> TrainingFleet:
+    """FLOP = 6 P_active x tokens trained; device-hours = FLOP / effective FLOP/s per device."""
+    s = m.inp.scenario
+    devices = sum(q * int(caps[i]["devices_per_unit"]) for (i, r), q in counts.items() if r == "training" and q)
+    fps = bought(caps, counts, "train_flops_per_s", "training")
+    flop = 6.0 * s.model.active_params * tokens.total
+    seconds = flop / fps if fps > 0 else 0.0
+    return TrainingFleet(devices, tokens.total, flop, fps, devices * seconds / 3600.0, seconds / s.facility.availability / 86400.0)
 
 
 def power(m: BuiltModel, caps: Caps, counts: Counts) -> PowerKW:
@@ -296,6 +399,9 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         progress=progress(m, flows, tokens, set(binding)),
         memory_gb=memory(m, caps, flows, counts),
         power_kw=pw,
+        training=training_fleet(m, caps, counts, tokens),
+        serving=serving(m, flows),
+        item_capabilities=item_capabilities(m.inp.caps),
         binding_constraints=binding,
         constraints=rows,
         marginal_values={},

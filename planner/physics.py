@@ -19,6 +19,7 @@ import pandas as pd
 from hwcatalog.queries import unit_capex_usd
 
 from .scenario import Scenario
+from .serving import Device, best_shape, workloads
 
 SECONDS_PER_HOUR = 3600.0
 TFLOPS = 1e12
@@ -35,49 +36,17 @@ def training_tokens(flops_per_s: float, mfu: float, seconds: float, active_param
     return flops_per_s * mfu * seconds / (6.0 * active_params)
 
 
-def decode_tokens_per_s(
-    *,
-    flops_per_s: float,
-    bandwidth_bytes_per_s: float,
-    active_params: float,
-    weight_bytes: float,
-    batch: int,
-    context_tokens: float,
-    kv_bytes_per_token: float,
-    compute_utilization: float,
-    bandwidth_utilization: float,
-) -> float:
-    """Roofline decode throughput of one device (tokens/s), the single source of this figure.
+def training_flops_per_s(bf16_flops_per_s: float, has_fp8: bool, s: Scenario) -> float:
+    """Effective training FLOP/s of a unit: ``F_bf16 * MFU * g_fp8 * e_moe * goodput``.
 
-    One decode step of a replica emits ``batch`` tokens. Per emitted token a device
-
-    * computes ``2 * N_active`` FLOP (one multiply-add per active weight), and
-    * reads ``W / batch`` weight bytes (weights are read once per step and shared by the batch)
-      plus ``L * kv`` bytes of its own KV cache (``L`` context tokens).
-
-    Sharding a replica over ``k`` devices divides both the work and the bytes by ``k``, so the
-    per-device rate does not depend on ``k``:
-
-        tokens/s = min( F * u_c / (2 N_active),  B * u_b / (W / batch + L * kv) )
+    MFU is quoted against the BF16 dense peak on every precision (as labs report it); FP8 speeds
+    up the GEMMs only, by ``training.fp8_speedup`` (1 on units without FP8). MoE training keeps
+    ``training.moe_efficiency`` of dense MFU; ``training.goodput`` is the time kept after restarts.
     """
-    compute_bound = flops_per_s * compute_utilization / (2.0 * active_params)
-    bytes_per_token = weight_bytes / batch + context_tokens * kv_bytes_per_token
-    memory_bound = bandwidth_bytes_per_s * bandwidth_utilization / bytes_per_token
-    return min(compute_bound, memory_bound)
-
-
-def devices_per_replica(weight_gb: float, device_memory_gb: float, weight_fill: float) -> int:
-    """Devices a replica is sharded over: ``ceil(W / (M * fill))``."""
-    return max(1, math.ceil(weight_gb / (device_memory_gb * weight_fill) - 1e-12))
-
-
-def kv_free_gb(weight_gb: float, device_memory_gb: float, weight_fill: float) -> float:
-    """Device memory left for KV cache after the device's share of the weights (GB).
-
-    ``M - W / k`` with ``k = devices_per_replica``.
-    """
-    k = devices_per_replica(weight_gb, device_memory_gb, weight_fill)
-    return max(0.0, device_memory_gb - weight_gb / k)
+    t = s.training
+    gain = t.fp8_speedup if t.precision == "fp8" and has_fp8 else 1.0
+    moe = t.moe_efficiency if s.model.is_moe else 1.0
+    return bf16_flops_per_s * t.mfu * gain * moe * t.goodput
 
 
 def kv_gb_per_agent(context_tokens: float, kv_bytes_per_token: float) -> float:
@@ -193,7 +162,21 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return frame
 
 
-CAPABILITY_COLUMNS = ("train_tokens", "synthetic_tokens", "agent_tokens", "kv_free_gb", "verified_tokens", "capacity_gb")
+CAPABILITY_COLUMNS = (
+    "train_tokens",
+    "train_flops_per_s",
+    "synthetic_tokens",
+    "agent_tokens",
+    "kv_free_gb",
+    "verified_tokens",
+    "capacity_gb",
+    "agents_replica_tokens",
+    "agents_replica_kv_free_gb",
+    "agents_units_per_replica",
+    "synthetic_replica_tokens",
+    "synthetic_replica_kv_free_gb",
+    "synthetic_units_per_replica",
+)
 
 
 def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dict[str, Any]:
@@ -208,37 +191,63 @@ def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dic
         "maintenance_usd": capex_usd * s.facility.maintenance_rate_per_year * s.horizon_years,
         "labour_usd": 0.0,
         "facility_kw": power_kw * s.facility.pue,
+        "devices_per_unit": 0,
+        "shapes": {},
         **dict.fromkeys(CAPABILITY_COLUMNS, 0.0),
     }
 
 
-def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
-    """Training tokens (6ND), decode tokens for synthetic data and agents, free HBM per unit."""
-    seconds = s.productive_seconds
-    weight_bytes = s.model.total_params * s.model.bytes_per_param
+def scale_up_devices(it: pd.Series, s: Scenario) -> int:
+    """Devices in one scale-up domain: a multi-device unit's own devices (72 in an NVL72 rack);
+    ``inference.scale_up_devices`` (an HGX node of 8) for single devices whose interconnect is at
+    least ``inference.scale_up_min_gbps``; 1 for PCIe-class cards."""
     devices = int(_num(it.get("devices_per_unit"), 1.0))
-    dev_mem_gb = float(it["hbm_gb"]) / devices
-    common = dict(
+    if devices > 1:
+        return devices
+    fast = _num(it.get("interconnect_gbps"), 0.0) >= s.inference.scale_up_min_gbps
+    return s.inference.scale_up_devices if fast else 1
+
+
+def device_of(it: pd.Series, s: Scenario) -> Device:
+    """One device of an accelerator unit at the inference precision."""
+    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    return Device(
         flops_per_s=_precision_tflops(it, s.inference.precision) * TFLOPS / devices,
         bandwidth_bytes_per_s=float(it["hbm_tbps"]) * TB / devices,
-        active_params=s.model.active_params,
-        weight_bytes=weight_bytes,
-        kv_bytes_per_token=s.model.kv_bytes_per_token,
-        compute_utilization=s.inference.compute_utilization,
-        bandwidth_utilization=s.inference.bandwidth_utilization,
+        memory_gb=float(it["hbm_gb"]) / devices,
+        scale_up_devices=scale_up_devices(it, s),
+        interconnect_bytes_per_s=_num(it.get("interconnect_gbps"), 64.0) * GB / 2.0,
     )
-    syn = decode_tokens_per_s(batch=s.inference.synthetic_batch, context_tokens=s.inference.synthetic_context_tokens, **common)
-    agt = decode_tokens_per_s(batch=s.inference.agent_batch, context_tokens=s.agents.context_tokens, **common)
-    train_flops = _precision_tflops(it, s.training.precision) * TFLOPS
-    return {
-        "train_tokens": training_tokens(train_flops, s.training.mfu, seconds, s.model.active_params),
-        "synthetic_tokens": syn * devices * seconds,
-        "agent_tokens": agt * devices * seconds,
-        "kv_free_gb": kv_free_gb(weight_bytes / GB, dev_mem_gb, s.inference.weight_fill) * devices,
-        "synthetic_tokens_per_s": syn * devices,
-        "agent_tokens_per_s": agt * devices,
-        "devices_per_replica": devices_per_replica(weight_bytes / GB, dev_mem_gb, s.inference.weight_fill),
+
+
+def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
+    """Training tokens (6ND) and FLOP/s per unit; per workload the best replica shape and what one
+    replica delivers over the horizon (``<workload>_replica_tokens``, ``_replica_kv_free_gb``,
+    ``_units_per_replica``); per-unit views for reports (``agent_tokens``, ``synthetic_tokens``,
+    ``kv_free_gb``). A workload no replica can serve has 0 tokens and infinite units per replica."""
+    seconds = s.productive_seconds
+    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    train_fps = training_flops_per_s(float(it["bf16_tflops"]) * TFLOPS, not _isnan(it.get("fp8_tflops")), s)
+    row: dict[str, Any] = {
+        "train_tokens": train_fps * seconds / (6.0 * s.model.active_params),
+        "train_flops_per_s": train_fps,
+        "devices_per_unit": devices,
     }
+    dev = device_of(it, s)
+    shapes = {name: best_shape(s, dev, w) for name, w in workloads(s).items()}
+    for name, shape in shapes.items():
+        if shape is None:
+            row.update({f"{name}_replica_tokens": 0.0, f"{name}_replica_kv_free_gb": 0.0, f"{name}_units_per_replica": math.inf})
+            continue
+        row[f"{name}_replica_tokens"] = shape.tokens_per_s * seconds
+        row[f"{name}_replica_kv_free_gb"] = shape.kv_free_gb
+        row[f"{name}_units_per_replica"] = shape.devices / devices
+    agents, syn = shapes["agents"], shapes["synthetic"]
+    row["agent_tokens"] = 0.0 if agents is None else agents.tokens_per_s_per_device * devices * seconds
+    row["synthetic_tokens"] = 0.0 if syn is None else syn.tokens_per_s_per_device * devices * seconds
+    row["kv_free_gb"] = 0.0 if agents is None else agents.kv_free_gb / agents.devices * devices
+    row["shapes"] = shapes
+    return row
 
 
 def _verification(it: pd.Series, s: Scenario) -> dict[str, Any]:

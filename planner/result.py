@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 ROLES = ("training", "inference", "verification", "memory")
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 CONTEXT = {"json": False}  # a field kept for reports and exports, not part of the JSON contract
@@ -57,6 +57,8 @@ class LineItem:
     lead_time_weeks: float | None
     synthetic_units: float | None = None
     agent_units: float | None = None
+    synthetic_replicas: int | None = None
+    agent_replicas: int | None = None
 
     @property
     def extended_cost_usd(self) -> float:
@@ -110,10 +112,74 @@ class Progress:
 
 @dataclass(frozen=True)
 class MemoryGB:
+    """Agent contexts (GB) against free HBM of agent replicas and the capacity tier, where they are
+    held (HBM first) and what a GB costs in each tier (USD/GB, capex + opex of the units)."""
+
     needed_gb: float
     hbm_free_gb: float
     capacity_tier_gb: float
     available_gb: float
+    held_in_hbm_gb: float = 0.0
+    held_in_capacity_tier_gb: float = 0.0
+    hbm_usd_per_gb: float | None = None
+    capacity_tier_usd_per_gb: float | None = None
+
+
+@dataclass(frozen=True)
+class ReplicaCapability:
+    """One replica of an item serving one workload (agents or synthetic), as chosen before modelling."""
+
+    workload: str
+    devices_per_replica: int
+    pipeline_stages: int
+    batch: int
+    batch_limit: str  # memory, batch cap or sequence speed
+    weights_gb: float
+    kv_gb: float  # KV cache of the batch
+    kv_free_gb: float  # usable memory after the weights
+    tokens_per_s_per_replica: float
+    tokens_per_s_per_device: float
+    bound: str  # the roofline term that binds
+
+
+@dataclass(frozen=True)
+class ItemCapability:
+    """What one unit of an accelerator delivers: training tokens and FLOP/s, and its replicas."""
+
+    id: str
+    devices_per_unit: int
+    training_tokens_per_unit: float
+    training_flop_per_s_per_unit: float
+    agents: ReplicaCapability | None
+    synthetic: ReplicaCapability | None
+
+
+@dataclass(frozen=True)
+class ServingLine:
+    """Replicas bought per (item, workload) and what binds their number: ``replica size`` (weights
+    force more devices than throughput needs), ``memory`` (more replicas for HBM than throughput
+    needs) or ``throughput``."""
+
+    id: str
+    workload: str
+    replicas: int
+    devices: int
+    devices_for_throughput: float
+    tokens_per_s_capacity: float
+    binds: str
+
+
+@dataclass(frozen=True)
+class TrainingFleet:
+    """The plan's training fleet: ``flop = 6 P_active tokens``; ``device_hours = flop / F_eff``
+    per device (goodput included); ``days_to_train`` wall clock at facility availability."""
+
+    devices: int
+    tokens: float
+    flop: float
+    flop_per_s_effective: float
+    device_hours: float
+    days_to_train: float
 
 
 @dataclass(frozen=True)
@@ -198,6 +264,9 @@ class Plan:
     progress: Progress
     memory_gb: MemoryGB
     power_kw: PowerKW
+    training: TrainingFleet
+    serving: tuple[ServingLine, ...]
+    item_capabilities: tuple[ItemCapability, ...]
     binding_constraints: tuple[str, ...]
     constraints: tuple[ConstraintRow, ...]
     marginal_values: dict[str, MarginalValue]

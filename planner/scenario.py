@@ -59,32 +59,83 @@ class ModelSpec(_Strict):
     active_params: float = Field(gt=0, description="Parameters active per token, = total for dense models (parameters)")
     bytes_per_param: float = Field(gt=0, le=8, description="Bytes per parameter of the served weights (bytes)")
     kv_bytes_per_token: float = Field(gt=0, description="KV-cache bytes per token of context (bytes)")
+    # --- serving physics (issue 9): attention FLOP and mixture-of-experts routing
+    attention_width: float = Field(
+        ge=0, description="Layers x query heads x head dimension; attention costs 4 x this FLOP per token per context token (dims)"
+    )
+    experts: int | None = Field(default=None, ge=1, description="Routed experts per MoE layer, null for a dense model (experts)")
+    experts_per_token: int | None = Field(
+        default=None, ge=1, description="Routed experts each token uses, null for a dense model (experts)"
+    )
+    shared_params: float | None = Field(
+        default=None, ge=0, description="Parameters outside the routed experts: attention, embeddings, shared experts (parameters)"
+    )
 
     @model_validator(mode="after")
     def _active_le_total(self) -> ModelSpec:
         if self.active_params > self.total_params:
             raise ValueError("active_params must not exceed total_params")
+        moe = (self.experts, self.experts_per_token, self.shared_params)
+        if any(v is not None for v in moe) and any(v is None for v in moe):
+            raise ValueError("a mixture-of-experts model needs experts, experts_per_token and shared_params together")
+        if self.experts is not None and self.experts_per_token is not None and self.experts_per_token > self.experts:
+            raise ValueError("experts_per_token must not exceed experts")
+        if self.shared_params is not None and self.shared_params > self.active_params:
+            raise ValueError("shared_params must not exceed active_params")
         return self
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts is not None
 
 
 class TrainingSpec(_Strict):
     mfu: float = Field(gt=0, le=1, description="Model FLOPs utilisation of training (fraction)")
     precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for training throughput (bf16 or fp8)")
+    # --- training physics (issue 9): MFU is quoted against the BF16 dense peak on every precision
+    fp8_speedup: float = Field(ge=1, le=2, description="Training throughput gain of FP8 over BF16 at the same MFU basis (x)")
+    moe_efficiency: float = Field(gt=0, le=1, description="MFU of MoE training relative to dense (all-to-all, grouped GEMMs) (fraction)")
+    goodput: float = Field(
+        gt=0, le=1, description="Share of training time kept after restarts and failures, apart from facility availability (fraction)"
+    )
 
 
 class InferenceSpec(_Strict):
     precision: Literal["bf16", "fp8"] = Field(description="Matrix precision used for decode compute (bf16 or fp8)")
     compute_utilization: float = Field(gt=0, le=1, description="Share of peak FLOP/s reached in decode (fraction)")
     bandwidth_utilization: float = Field(gt=0, le=1, description="Share of peak memory bandwidth reached in decode (fraction)")
-    agent_batch: int = Field(ge=1, description="Sequences decoded together per model replica for agents (sequences)")
-    synthetic_batch: int = Field(ge=1, description="Sequences decoded together per model replica for synthetic data (sequences)")
-    synthetic_context_tokens: float = Field(gt=0, description="Mean context length while generating synthetic data (tokens)")
-    weight_fill: float = Field(gt=0, le=1, description="Largest share of a device's memory given to weights when sharding (fraction)")
+    # --- replicas, prefill and memory-capped batches (issue 9)
+    agent_batch: int = Field(
+        ge=1, description="Largest batch per replica serving agents; the batch is the most that fits free memory up to this (sequences)"
+    )
+    synthetic_batch: int = Field(
+        ge=1,
+        description="Largest batch per replica generating synthetic data; the batch is the most that fits memory up to this (sequences)",
+    )
+    synthetic_input_tokens: float = Field(gt=0, description="Prompt tokens prefilled per synthetic sequence (tokens)")
+    synthetic_output_tokens: float = Field(gt=0, description="Tokens generated per synthetic sequence (tokens)")
+    weight_fill: float = Field(
+        gt=0, le=1, description="Share of a device's memory usable by weights and KV cache, the rest for activations and buffers (fraction)"
+    )
+    scale_up_devices: int = Field(
+        ge=1, le=1024, description="Devices in one scale-up domain for single-device units (an HGX node: 8) (devices)"
+    )
+    scale_up_min_gbps: float = Field(
+        ge=0, description="Least interconnect_gbps of a scale-up domain; slower units (PCIe) have domains of one device (GB/s)"
+    )
+    pipeline_efficiency: float = Field(
+        gt=0, le=1, description="Throughput kept per pipeline stage added across scale-up domains (fraction)"
+    )
+    max_replica_devices: int = Field(ge=1, le=100000, description="Largest replica the planner considers (devices)")
 
 
 class AgentSpec(_Strict):
     tokens_per_s: float = Field(gt=0, description="Mean tokens generated per second by one agent (tokens/s)")
     context_tokens: float = Field(gt=0, description="Mean context held per agent (tokens)")
+    input_tokens_per_output_token: float = Field(
+        ge=0,
+        description="New input tokens prefilled per output token: tool results, retrieved text; the held context is prefix-cached (tokens)",
+    )
     max_agents: float = Field(gt=1, description="Upper end of the agent axis (agents)")
     scaling: Literal["amdahl", "usl"] = Field(description="Speedup law (amdahl or usl)")
     parallel_fraction: float = Field(ge=0, lt=1, description="Amdahl parallel fraction p (fraction)")
@@ -269,8 +320,25 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+# Fields that were replaced: dotted name -> hint (issue 9).
+REPLACED_FIELDS = {
+    "inference.synthetic_context_tokens": "replaced by inference.synthetic_input_tokens and inference.synthetic_output_tokens "
+    "(prompt and generated tokens per synthetic sequence)",
+}
+
+
+def _reject_replaced(data: dict[str, Any], file: str | None) -> None:
+    """A one-line ScenarioError naming the file and field for a field that was replaced."""
+    for dotted, hint in REPLACED_FIELDS.items():
+        section, name = dotted.split(".")
+        block = data.get(section)
+        if isinstance(block, dict) and name in block:
+            raise ScenarioError(hint, file=file, field=dotted)
+
+
 def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, Any] | None = None, file: str | None = None) -> Scenario:
     """Validate ``base`` (default: the bundled defaults) deep-merged with ``overrides``."""
+    _reject_replaced(overrides or {}, file)
     data = _deep_merge(base if base is not None else default_dict(), overrides or {})
     try:
         scenario = Scenario.model_validate(data)

@@ -57,15 +57,25 @@ def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     return items
 
 
-GOOD = ("train_tokens", "synthetic_tokens", "agent_tokens", "kv_free_gb", "verified_tokens", "capacity_gb")
-BAD = ("unit_cost_usd", "facility_kw")
+# Replica columns are per replica, and units per replica is a cost: B with at least A's tokens and
+# free HBM per replica in no more units replaces A replica for replica (docs/model.md).
+GOOD = (
+    "train_tokens",
+    "agents_replica_tokens",
+    "agents_replica_kv_free_gb",
+    "synthetic_replica_tokens",
+    "verified_tokens",
+    "capacity_gb",
+)
+BAD = ("unit_cost_usd", "facility_kw", "agents_units_per_replica", "synthetic_units_per_replica")
 
 
 def dominated(caps: pd.DataFrame) -> dict[str, str]:
     """Items another item of the same class beats or equals on every figure the LP uses.
 
-    B dominates A when B delivers at least as much of every capability (tokens, free HBM, verified
-    tokens, capacity) at no more cost and power; any plan using A stays feasible and no dearer with
+    B dominates A when B delivers at least as much of every capability (training tokens per unit;
+    tokens and free HBM per replica, in no more units per replica; verified tokens, capacity) at no
+    more cost and power; any plan using A stays feasible and no dearer with
     B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
     from other verification units (their checks are capped separately). Exact ties keep the
     smaller id. Returns ``{dropped id: dominating id}``.

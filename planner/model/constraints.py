@@ -75,27 +75,30 @@ def define_exogenous(m: BuiltModel) -> None:
 
 
 def define_inference(m: BuiltModel) -> None:
-    """[5] Inference units are time-shared: y_syn + y_agents = n_infer. Then
-    G <= sum y_syn * synthetic_tokens and A * agent_tokens_per_agent <= sum y_agents * agent_tokens
-    (Gtok; roofline rates at the synthetic and agent batch and context)."""
+    """[5] Inference is bought in whole replicas: sum_w r[s, w] * devices_per_replica[s, w] <=
+    devices_per_unit * n[s, inference] (devices; replica sizes divide a rack's devices or are whole
+    multiples of it, so this is exact). Then G <= sum r[s, syn] * synthetic_replica_tokens and
+    A * agent_tokens_per_agent <= sum r[s, agents] * agents_replica_tokens (Gtok)."""
     caps, f, s = m.inp.caps, m.flow, m.inp.scenario
     for item_id, role in list(m.count):
         if role != "inference":
             continue
+        dpu = float(caps.at[item_id, "devices_per_unit"])
+        used = [(v, float(caps.at[i, f"{w}_units_per_replica"]) * dpu) for (i, w), v in m.replicas.items() if i == item_id]
         m.add(
-            f"inference_split_{_key(item_id)}",
+            f"inference_replicas_{_key(item_id)}",
             "inference_split",
-            m.share[(item_id, "synthetic")] + m.share[(item_id, "agents")],
-            "==",
-            m.count[(item_id, "inference")],
-            f"{item_id}: synthetic + agent shares = inference units",
-            "units",
+            _sum(used),
+            "<=",
+            dpu * m.count[(item_id, "inference")],
+            f"{item_id}: devices in replicas <= devices bought for inference",
+            "devices",
         )
-    syn = _sum([(v, caps.at[i, "synthetic_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "synthetic"])
-    agt = _sum([(v, caps.at[i, "agent_tokens"] / GTOK) for (i, use), v in m.share.items() if use == "agents"])
+    syn = _sum([(v, caps.at[i, "synthetic_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "synthetic"])
+    agt = _sum([(v, caps.at[i, "agents_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "agents"])
     per_agent = s.agents.tokens_per_s * s.productive_seconds / GTOK
-    m.add("synthetic_supply", "inference", f.G, "<=", syn, "synthetic tokens <= synthetic decode capacity", "Gtok")
-    m.add("agent_throughput", "inference", per_agent * f.A, "<=", agt, "agent tokens <= agent decode capacity", "Gtok")
+    m.add("synthetic_supply", "inference", f.G, "<=", syn, "synthetic tokens <= synthetic replicas' capacity", "Gtok")
+    m.add("agent_throughput", "inference", per_agent * f.A, "<=", agt, "agent tokens <= agent replicas' capacity", "Gtok")
 
 
 ALPHA_MARGIN = 1e-6  # absolute; see define_grounding
@@ -116,10 +119,11 @@ def define_grounding(m: BuiltModel) -> None:
 
 
 def define_memory(m: BuiltModel) -> None:
-    """[7] A * L * kv <= free HBM of agent-serving units + capacity of memory items (GB)."""
+    """[7] A * L * kv <= free HBM of agent replicas (usable memory after weights, holding the batch
+    being decoded and parked contexts) + capacity of memory items (GB)."""
     caps, f, s = m.inp.caps, m.flow, m.inp.scenario
     need = kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
-    hbm = [(v, caps.at[i, "kv_free_gb"]) for (i, use), v in m.share.items() if use == "agents"]
+    hbm = [(v, caps.at[i, "agents_replica_kv_free_gb"]) for (i, w), v in m.replicas.items() if w == "agents"]
     tier = [(m.count[(i, r)], caps.at[i, "capacity_gb"]) for i, r in m.count if r == "memory"]
     m.add("memory", "memory", need * f.A, "<=", _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
 

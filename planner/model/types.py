@@ -99,7 +99,7 @@ class BuiltModel:
     inp: ModelInput
     problem: pulp.LpProblem
     count: dict[tuple[str, str], pulp.LpVariable]  # (item id, role) -> integer units
-    share: dict[tuple[str, str], pulp.LpVariable]  # (item id, "synthetic"|"agents") -> units
+    replicas: dict[tuple[str, str], pulp.LpVariable]  # (item id, "synthetic"|"agents") -> integer replicas
     flow: Flows
     cost_musd: pulp.LpAffineExpression
     power_kw: pulp.LpAffineExpression

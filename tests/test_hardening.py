@@ -210,3 +210,18 @@ def test_catalog_csv_escapes_formulas(tmp_path, run):
     rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
     cells = [c for row in rows for c in row]
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collapse", "--alpha", "nan"],
+        ["collapse", "--family", "categorical", "--zipf-s", "inf"],
+        ["collapse", "--seed", "-1"],
+        ["--horizon", "nan"],
+        ["collapse", "--recommend", "--tolerance", "nan"],
+    ],
+)
+def test_non_finite_flags_are_usage_errors(run, args):
+    r = run(*args)
+    assert r.exit_code == 2 and "Traceback" not in r.stderr

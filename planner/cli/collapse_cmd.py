@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .common import emit, force_option, options, output_option, translate_errors
+from .common import FiniteFloatRange, emit, force_option, options, output_option, translate_errors
 
 DEFAULT_COLLAPSE_SAMPLES = 100
 
@@ -18,7 +18,7 @@ DEFAULT_COLLAPSE_SAMPLES = 100
         "--alpha",
         "alphas",
         multiple=True,
-        type=click.FloatRange(0, 1),
+        type=FiniteFloatRange(0, 1),
         help="Constant exogenous share; repeat (default 0, 0.01, 0.1, 0.5).",
     ),
     click.option(
@@ -35,12 +35,12 @@ DEFAULT_COLLAPSE_SAMPLES = 100
     ),
     click.option("--mode", type=click.Choice(["replace", "accumulate"]), default="replace", show_default=True),
     click.option("--zipf-k", type=click.IntRange(min=2, max=1_000_000), default=100, show_default=True, help="Categorical: symbols K."),
-    click.option("--zipf-s", type=click.FloatRange(min=0), default=1.1, show_default=True, help="Categorical: Zipf exponent s."),
+    click.option("--zipf-s", type=FiniteFloatRange(min=0), default=1.1, show_default=True, help="Categorical: Zipf exponent s."),
     click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
     click.option("--recommend", is_flag=True, help="Print the smallest alpha floor meeting --tolerance (gaussian, MLE, closed form)."),
     click.option(
         "--tolerance",
-        type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+        type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True),
         help="With --recommend: tolerated long-run loss of diversity D.",
     ),
     click.option(
@@ -70,7 +70,11 @@ def collapse_command(**o: Any) -> None:
             raise click.UsageError("--recommend prints table or json")
         from ..collapse import recommend_floor
 
-        emit(render_recommendation(recommend_floor(o["samples"], o["tolerance"]), fmt), o["output"], o["force"])
+        try:
+            rec = recommend_floor(o["samples"], o["tolerance"])
+        except ValueError as exc:
+            raise click.BadParameter(str(exc).splitlines()[0][:200]) from None
+        emit(render_recommendation(rec, fmt), o["output"], o["force"])
         return
     emit(render_collapse(_simulations(o), fmt), o["output"], o["force"])
 

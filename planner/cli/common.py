@@ -60,6 +60,20 @@ def translate_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses NaN and infinities (click's own range lets NaN through)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"expected a finite number, got {value!r}", param, ctx)
+        return rv
+
+
 def _parsed(parser: Callable[[str], float]) -> Callable[[click.Context, click.Parameter, str | None], float | None]:
     def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
         if value is None:
@@ -142,7 +156,7 @@ def collapse_floor_options(fn: F) -> F:
         ),
         click.option(
             "--collapse-tolerance",
-            type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+            type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True),
             default=DEFAULT_COLLAPSE_TOLERANCE,
             show_default=True,
             help="With --alpha-floor auto: tolerated long-run loss of diversity D.",

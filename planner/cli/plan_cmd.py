@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .common import (
+    FiniteFloatRange,
     age_option,
     catalog_option,
     check_outputs,
@@ -32,7 +33,7 @@ PLAN_FORMATS = ("table", "md", "html", "json")
     click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Scenario YAML file (defaults fill what it omits)."),
     scenario_flags,
     click.option("--objective", type=click.Choice(["min-cost", "max-progress"]), help="Objective (default from the scenario)."),
-    click.option("--horizon", type=click.FloatRange(min=0, min_open=True, max=10), metavar="YEARS", help="Planning horizon in years."),
+    click.option("--horizon", type=FiniteFloatRange(min=0, min_open=True, max=10), metavar="YEARS", help="Planning horizon in years."),
     catalog_option,
     format_option(PLAN_FORMATS),
     output_option,

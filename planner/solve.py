@@ -20,6 +20,10 @@ TIME_LIMIT_S = 120
 # (default scenario, budget USD 27.9M, alpha floor 0.3). Branch and bound without cuts was right
 # on every case of a 120-plan sweep against HiGHS and 25% faster (docs/model.md, "Solvers").
 CBC_OPTIONS = ("cuts off",)
+# HiGHS with its default integrality tolerance (1e-6) reported "optimal" within a 1e-6 gap at a
+# plan 0.2% short of one CBC found and HiGHS itself accepts with the integers fixed (frontier lab,
+# USD 2.7M); a 1e-9 tolerance, as presolve off did, finds it. Checked by tests/test_optimality.py.
+HIGHS_MIP_FEASIBILITY_TOLERANCE = 1e-9
 
 
 class SolveStatus(enum.Enum):
@@ -47,7 +51,9 @@ def make_solver(name: str, *, gap_rel: float = DEFAULT_GAP_REL, time_limit_s: fl
     if name == "cbc":
         solver = pulp.PULP_CBC_CMD(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, options=list(CBC_OPTIONS))
     elif name == "highs":
-        solver = pulp.HiGHS(msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1)
+        solver = pulp.HiGHS(
+            msg=False, gapRel=gap_rel, timeLimit=time_limit_s, threads=1, mip_feasibility_tolerance=HIGHS_MIP_FEASIBILITY_TOLERANCE
+        )
     else:
         raise SolverError(f"unknown solver {name!r}; expected cbc or highs")
     if not solver.available():

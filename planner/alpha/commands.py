@@ -31,7 +31,7 @@ def _errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except PlannerError as exc:
             err = click.ClickException(str(exc))
-            err.exit_code = exc.exit_code
+            err.exit_code = exc.exit_code  # type: ignore[misc]  # click reads it per instance
             raise err from None
 
     return wrapper  # type: ignore[return-value]

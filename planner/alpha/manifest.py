@@ -46,6 +46,7 @@ TEXT_COLUMNS = ("shard", "source", "origin", "generator", "verification", "licen
 NUMBER_COLUMNS = ("tokens", "epochs", "weight", "human_fraction", "verified_fraction", "p_synthetic")
 COLUMNS = TEXT_COLUMNS + NUMBER_COLUMNS
 REQUIRED = ("shard", "source", "tokens", "origin")
+UNUSED = ("license",)  # documented and allowed, not needed for alpha: CSV readers skip it
 ORIGINS = ("human", "synthetic", "mixed", "unknown")
 HUMAN, SYNTHETIC, MIXED, UNKNOWN = range(4)
 VERIFICATIONS = ("none", "cpu-check", "fpga-check", "human-audit")
@@ -174,7 +175,11 @@ def read_csv_table(path: Path) -> pa.Table:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                include_columns=[n for n in names if n not in UNUSED],
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise _csv_scan_error(path, len(names)) or ManifestError(str(exc).splitlines()[0], file=str(path)) from None
@@ -223,7 +228,8 @@ def _jsonl_value(value: object, name: str, file: str, row: int) -> object:
 
 def _jsonl_slow(path: Path) -> pa.Table:
     """Line by line with the json module: exact row numbers for errors, lenient text fields."""
-    file, cols = str(path), {n: [] for n in COLUMNS}  # type: dict[str, list[object]]
+    file = str(path)
+    cols: dict[str, list[object]] = {n: [] for n in COLUMNS}
     row = 0
     with path.open("rb") as f:
         for raw in f:
@@ -452,6 +458,7 @@ def load_shards(paths: list[str | Path]) -> Shards:
         table = read_table(Path(path))
         parts.append(validate_table(table, str(path)))
         files.append(str(path))
+        del table  # keep only the converted columns
     sizes = [len(p["tokens"]) for p in parts]  # type: ignore[arg-type]
     file_index = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
     rows = np.concatenate([np.arange(1, n + 1, dtype=np.int64) for n in sizes]) if sizes else np.zeros(0, np.int64)

@@ -91,7 +91,12 @@ def context(m: Measurement) -> dict[str, Any]:
         "sources": _table_rows(m.by_source, m, "source"),
         "generators": _table_rows(m.by_generator, m, "generator"),
         "top": [
-            {**r, "generator": r["generator"] or "", "synthetic_tokens": tokens(r["synthetic_tokens"]), "share_of_synthetic": pct(r["share_of_synthetic"])}
+            {
+                **r,
+                "generator": r["generator"] or "",
+                "synthetic_tokens": tokens(r["synthetic_tokens"]),
+                "share_of_synthetic": pct(r["share_of_synthetic"]),
+            }
             for r in m.top_synthetic
         ],
         "gap": None if m.floor is None or m.alpha_grounded is None else (iv[0] if iv else m.alpha_grounded) - m.floor,

@@ -282,6 +282,7 @@ class Plan:
     capabilities: pd.DataFrame = field(metadata=CONTEXT)
     symbols: tuple[dict[str, Any], ...] = field(metadata=CONTEXT)
     sources: dict[str, dict[str, dict[str, Any]]] = field(metadata=CONTEXT)  # item -> attribute -> provenance
+    measured_alpha: dict[str, Any] | None = None  # the floor against manifests (plan --alpha-from)
 
     # ---------------------------------------------------------------- views
 

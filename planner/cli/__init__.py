@@ -7,6 +7,8 @@ takes no planning options, so an option is either a subcommand's (and applies) o
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import click
 from click_default_group import DefaultGroup
 
@@ -25,10 +27,23 @@ class PlanGroup(DefaultGroup):
     stray arguments; the message names the options and where they belong.
     """
 
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {"alpha": ("planner.alpha.commands", "alpha")}  # loaded on first use
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         name, cmd, rest = super().resolve_command(ctx, args)
         if name == self.default_cmd_name and rest and rest[0].startswith("-"):
-            later = [a for a in rest if a in self.commands and a != self.default_cmd_name]
+            later = [a for a in rest if (a in self.commands or a in self.lazy) and a != self.default_cmd_name]
             if later:
                 given = " ".join(a for a in rest[: rest.index(later[0])] if a.startswith("-"))
                 raise click.UsageError(

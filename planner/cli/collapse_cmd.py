@@ -46,6 +46,20 @@ DEFAULT_COLLAPSE_SAMPLES = 100
     click.option(
         "--format", "fmt", type=click.Choice(["table", "json", "html"]), help="Format (default: from the --output extension, else table)."
     ),
+    click.option(
+        "--alpha-from",
+        "alpha_from",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Start from the alpha_t measured in training-data manifests (one generation per period; the last value repeats).",
+    ),
+    click.option(
+        "--alpha-unknown",
+        type=click.Choice(["synthetic", "exclude", "estimate"]),
+        default="synthetic",
+        show_default=True,
+        help="With --alpha-from: how shards of unknown origin count.",
+    ),
     output_option,
     force_option,
 )
@@ -76,7 +90,39 @@ def collapse_command(**o: Any) -> None:
             raise click.BadParameter(str(exc).splitlines()[0][:200]) from None
         emit(render_recommendation(rec, fmt), o["output"], o["force"])
         return
+    if o["alpha_from"]:
+        emit(_from_manifests(o, fmt), o["output"], o["force"])
+        return
     emit(render_collapse(_simulations(o), fmt), o["output"], o["force"])
+
+
+def _from_manifests(o: dict[str, Any], fmt: str) -> str:
+    """Simulate the measured alpha_t history and say whether it is anchored or collapse-prone."""
+    import json
+
+    from ..alpha import alpha_series, history_regime, measure
+    from ..collapse.runs import run_simulations
+    from ..floor import DEFAULT_COLLAPSE_TOLERANCE
+    from ..report import render_collapse
+
+    series = alpha_series(measure(list(o["alpha_from"]), unknown=o["alpha_unknown"]))
+    if not series:
+        raise click.BadParameter("the manifests count no tokens in any period", param_hint="--alpha-from")
+    verdict = history_regime(series, o["samples"], o["tolerance"] or DEFAULT_COLLAPSE_TOLERANCE)
+    keys = ("samples", "runs", "estimator", "mode", "seed", "zipf_k", "zipf_s")
+    sched = "list:" + ",".join(f"{a:.6g}" for a in series)
+    results = run_simulations(o["family"], (), (sched,), max(o["generations"], len(series)), **{k: o[k] for k in keys})
+    if fmt == "json":
+        return json.dumps({"history": verdict.to_dict(), "simulations": [r.to_dict() for r in results]}, indent=2) + "\n"
+    header = f"Measured alpha_t history ({len(series)} periods): {verdict.sentence}\n\n"
+    body = render_collapse(results, fmt)
+    return header + body if fmt == "table" else body.replace("<body>", f"<body><p>{_html(verdict.sentence)}</p>", 1)
+
+
+def _html(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
 
 
 def _simulations(o: dict[str, Any]) -> list[Any]:

@@ -39,6 +39,28 @@ PLAN_FORMATS = ("table", "md", "html", "json")
     output_option,
     export_option,
     force_option,
+    click.option(
+        "--alpha-from",
+        "alpha_from",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Training-data manifest(s) (CSV, JSON Lines or Croissant): check the floor against the measured alpha.",
+    ),
+    click.option(
+        "--alpha-unknown",
+        type=click.Choice(["synthetic", "exclude", "estimate"]),
+        default="synthetic",
+        show_default=True,
+        help="With --alpha-from: how shards of unknown origin count.",
+    ),
+    click.option(
+        "--alpha-level", type=FiniteFloatRange(0.5, 0.999), default=0.95, show_default=True, help="With --alpha-from: confidence level."
+    ),
+    click.option(
+        "--external-from-manifest",
+        is_flag=True,
+        help="With --alpha-from: the manifests' human tokens (lower bound when estimated) stand in for data.external_tokens.",
+    ),
     click.option("--timings", is_flag=True, help="Add wall-clock timings to JSON output (not reproducible run to run)."),
     age_option,
     quiet_option,
@@ -57,9 +79,21 @@ def run_command(**o: Any) -> None:
     from ..scenario import load_scenario
 
     check_outputs(o["output"], o["exports"], o["force"])
-    scenario = load_scenario(o["scenario_file"], flag_overrides(o))
+    over = flag_overrides(o)
+    measurement = _measure(o)
+    if measurement is not None and o["external_from_manifest"]:
+        from ..alpha import external_tokens_by_period
+
+        over.setdefault("data", {})["external_tokens"] = sum(external_tokens_by_period(measurement, o["alpha_level"]).values())
+    scenario = load_scenario(o["scenario_file"], over)
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
     result = plan(scenario, catalog)
+    if measurement is not None:
+        import dataclasses
+
+        from ..alpha.link import measured_alpha_section
+
+        result = dataclasses.replace(result, measured_alpha=measured_alpha_section(result, measurement, o["alpha_level"]))
     if o["exports"]:
         from ..export import write_export
 
@@ -67,3 +101,14 @@ def run_command(**o: Any) -> None:
             click.echo(f"wrote {write_export(result, path, force=o['force'])}", err=True)
     fmt = infer_format(o["fmt"], o["output"], PLAN_FORMATS)
     emit(render_plan(result, fmt, timings=o["timings"]), o["output"], o["force"])
+
+
+def _measure(o: dict[str, Any]) -> Any:
+    """The manifests' measurement for --alpha-from, or None."""
+    if not o["alpha_from"]:
+        if o["external_from_manifest"]:
+            raise click.UsageError("--external-from-manifest needs --alpha-from MANIFEST")
+        return None
+    from ..alpha import measure
+
+    return measure(list(o["alpha_from"]), unknown=o["alpha_unknown"], level=o["alpha_level"])

@@ -508,3 +508,34 @@ def test_cli_recommend_huge_samples_minimal():
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["exogenous_per_generation"] == 500 and d["alpha_floor"] == 5e-16
+
+
+@pytest.mark.parametrize(
+    "family,kwargs,alphas",
+    [
+        ("gaussian", dict(samples=100, runs=50_000, mode="accumulate"), [0.1] * 5),
+        ("gaussian", dict(samples=100, runs=5_000, history=True), [0.1] * 40),
+        ("categorical", dict(samples=400, runs=500, zipf_k=200), [0.9] * 3),
+        ("categorical", dict(samples=50_000, runs=5, zipf_k=10, mode="accumulate"), [0.0] * 20),
+        ("categorical", dict(samples=100, runs=1, zipf_k=200_000), [0.1] * 2),
+    ],
+)
+def test_memory_estimate_bounds_measured_peak(family, kwargs, alphas):
+    n = kwargs["samples"]
+    estimate = estimate_peak_bytes(
+        family,
+        generations=len(alphas),
+        samples=n,
+        runs=kwargs["runs"],
+        max_exogenous=int(exogenous_counts(alphas, n).max()),
+        zipf_k=kwargs.get("zipf_k", 0),
+        mode=kwargs.get("mode", "replace"),
+        history=kwargs.get("history", False),
+    )
+    tracemalloc.start()
+    try:
+        simulate(family, alphas, seed=0, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= estimate <= 4 * peak + 2 * 2**20

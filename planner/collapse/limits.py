@@ -22,6 +22,7 @@ BYTES_PER_FLOAT = 8
 GAUSSIAN_VECTORS_PER_RUN = 16  # float64 vectors of length runs alive at once: state, draws, merge temporaries, partition copy
 CATEGORICAL_BYTES_PER_CELL = 48  # per run x symbol: counts, accumulated counts, frequencies, multinomial/bincount outputs, metrics
 CATEGORICAL_BYTES_PER_DRAW = 32  # per run x exogenous draw: alias index, uniform, probability, alias, result, offset index
+CATEGORICAL_BYTES_PER_SYMBOL = 64  # per symbol, once: truth p, alias table (built with Python lists), prob, alias
 TABLE_BYTES_PER_ENTRY = 16  # the c log c table, c = 0..max total count
 SERIES_BYTES_PER_GENERATION = 16 * 64  # up to 16 series and band values per generation, as Python floats in lists
 FIXED_BYTES = 1024**2  # interpreter-side bookkeeping of one run (thread pool, dictionaries)
@@ -100,7 +101,7 @@ def estimate_peak_bytes(
     """Upper estimate of the simulator's peak memory in bytes, from the sizes alone (nothing is allocated).
 
     gaussian:     runs x 16 float64 vectors                          (+ 2 x (T+1) x runs x 8 with history)
-    categorical:  runs x K x 48 + runs x max m_t x 32 + (N_max + 1) x 16,  N_max = n (replace) or n T (accumulate)
+    categorical:  runs x K x 48 + K x 64 + runs x max m_t x 32 + (N_max + 1) x 16,  N_max = n (replace) or n T (accumulate)
                                                                       (+ (5 + tracked) x (T+1) x runs x 8 with history)
     plus (T+1) x 1 KiB of series and 1 MiB fixed. Calibrated with tracemalloc (bench/bench_collapse.py).
     """
@@ -111,7 +112,8 @@ def estimate_peak_bytes(
         arrays = GAUSSIAN_HISTORY_ARRAYS
     else:
         max_total = samples * T if mode == "accumulate" else samples
-        total += runs * zipf_k * CATEGORICAL_BYTES_PER_CELL + runs * max_exogenous * CATEGORICAL_BYTES_PER_DRAW
+        total += runs * zipf_k * CATEGORICAL_BYTES_PER_CELL + zipf_k * CATEGORICAL_BYTES_PER_SYMBOL
+        total += runs * max_exogenous * CATEGORICAL_BYTES_PER_DRAW
         total += (max_total + 1) * TABLE_BYTES_PER_ENTRY
         arrays = CATEGORICAL_METRIC_COUNT + tracked
     if history:

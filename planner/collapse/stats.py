@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,19 +26,9 @@ def order_statistics(values: np.ndarray, quantiles: Sequence[float], *, median: 
     The median is the mean of the middle one (N odd) or two (N even) order statistics. A nan
     anywhere makes every answer nan, as in numpy.
     """
-    n = values.size
-    h = (n - 1) * np.asarray(quantiles, dtype=float)
-    prev = np.floor(h)
-    nxt = prev + 1
-    top = h >= n - 1
-    prev[top] = -1
-    nxt[top] = -1
-    gamma = h - prev
-    lo, hi = prev.astype(np.intp), nxt.astype(np.intp)
-    mid = [n // 2 - 1, n // 2] if n % 2 == 0 else [(n - 1) // 2]
+    lo, hi, gamma, mid, kth = _positions(values.size, tuple(quantiles), median)
     if np.isnan(values).any():
-        return [math.nan] * (len(h) + (1 if median else 0))
-    kth = np.unique(np.concatenate((lo, hi, mid if median else [])).astype(np.intp))
+        return [math.nan] * (len(lo) + (1 if median else 0))
     part = np.partition(values, kth)
     a, b = part[lo], part[hi]
     diff = b - a
@@ -47,6 +38,22 @@ def order_statistics(values: np.ndarray, quantiles: Sequence[float], *, median: 
     if median:
         result.append(float(part[mid[0] : mid[-1] + 1].mean()))
     return result
+
+
+@lru_cache(maxsize=64)
+def _positions(n: int, quantiles: tuple[float, ...], median: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], np.ndarray]:
+    """Order-statistic indices (previous, next), weights gamma, median indices and the partition's kth for N = n."""
+    h = (n - 1) * np.asarray(quantiles, dtype=float)
+    prev = np.floor(h)
+    nxt = prev + 1
+    top = h >= n - 1
+    prev[top] = -1
+    nxt[top] = -1
+    gamma = h - prev
+    lo, hi = prev.astype(np.intp), nxt.astype(np.intp)
+    mid = [n // 2 - 1, n // 2] if n % 2 == 0 else [(n - 1) // 2]
+    kth = np.unique(np.concatenate((lo, hi, mid if median else [])).astype(np.intp))
+    return lo, hi, gamma, mid, kth
 
 
 class Summary:

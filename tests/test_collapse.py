@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import tracemalloc
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +16,9 @@ from click.testing import CliRunner
 
 from planner.cli import cli
 from planner.collapse import expected_variance, long_run_loss, parse_schedule, recommend_floor, simulate, zipf
+from planner.collapse.limits import RECOMMEND_SAMPLES_MAX, SAMPLES_MAX, estimate_peak_bytes
 from planner.collapse.simulate import exogenous_counts, simulate_categorical, simulate_gaussian
+from planner.collapse.stats import order_statistics
 
 Z = 4.0  # tolerance in standard errors (a false failure has probability ~6e-5 per check)
 
@@ -259,3 +266,275 @@ def test_plan_alpha_floor_auto():
     assert d["regime"] == "anchored" and "anchored" in d["regime_note"]
     r = runner.invoke(cli, ["--alpha-floor", "auto", "--collapse-tolerance", "0.001", "-q"])
     assert r.exit_code == 1 and "no alpha <= 1" in r.stderr
+
+
+# ---------------------------------------------------------------------------------------- streaming (issue 12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 10, 21, 1000, 20001])
+def test_order_statistics_bitwise_equal_numpy(n):
+    rng = np.random.default_rng(n)
+    for x in (rng.normal(size=n), np.round(rng.normal(size=n), 1), rng.chisquare(3, size=n) / 7):
+        got = order_statistics(x, (0.05, 0.95), median=True)
+        assert got == [*np.quantile(x, (0.05, 0.95)).tolist(), float(np.median(x))]
+        assert order_statistics(x, (0.05, 0.95)) == np.quantile(x, (0.05, 0.95)).tolist()
+    x = rng.normal(size=n)
+    x[n // 2] = np.nan
+    assert all(math.isnan(v) for v in order_statistics(x, (0.05, 0.95), median=True))
+
+
+def _old_gaussian_summary(mu, var):
+    """The previous implementation's statistics of whole histories (rows = generations)."""
+    lo, hi = np.quantile(var, (0.05, 0.95), axis=1)
+    mlo, mhi = np.quantile(mu, (0.05, 0.95), axis=1)
+    with np.errstate(divide="ignore"):
+        series = {
+            "variance_mean": var.mean(axis=1).tolist(),
+            "variance_median": np.median(var, axis=1).tolist(),
+            "log_variance_mean": np.log(var).mean(axis=1).tolist(),
+            "mean_sq_drift": (mu**2).mean(axis=1).tolist(),
+        }
+    return series, {"variance": {"p05": lo.tolist(), "p95": hi.tolist()}, "mean": {"p05": mlo.tolist(), "p95": mhi.tolist()}}
+
+
+@pytest.mark.parametrize("mode,estimator,runs", [("replace", "mle", 1), ("replace", "mle", 1001), ("accumulate", "unbiased", 400)])
+def test_streamed_gaussian_equals_statistics_of_history(mode, estimator, runs):
+    alphas = parse_schedule("exp:0.5,0.8", 30)
+    r = simulate("gaussian", alphas, samples=40, runs=runs, mode=mode, estimator=estimator, seed=5, history=True)
+    mu, var, _ = simulate_gaussian(alphas, samples=40, runs=runs, mode=mode, estimator=estimator, seed=5)
+    assert np.array_equal(r.history["mu"], mu) and np.array_equal(r.history["var"], var)
+    assert (r.series, r.bands) == _old_gaussian_summary(mu, var)
+    assert simulate("gaussian", alphas, samples=40, runs=runs, mode=mode, estimator=estimator, seed=5).history is None
+
+
+@pytest.mark.parametrize("mode", ["replace", "accumulate"])
+def test_streamed_categorical_equals_statistics_of_history(mode):
+    r = simulate("categorical", [0.1] * 15, samples=60, runs=301, zipf_k=12, mode=mode, seed=6)
+    hist, _, _ = simulate_categorical([0.1] * 15, samples=60, runs=301, p=zipf(12, 1.1), mode=mode, seed=6)
+    assert r.series == {f"{k}_mean": v.mean(axis=1).tolist() for k, v in hist.items()}
+    for name in ("support", "entropy"):
+        lo, hi = np.quantile(hist[name], (0.05, 0.95), axis=1)
+        assert r.bands[name] == {"p05": lo.tolist(), "p95": hi.tolist()}
+
+
+def test_same_numbers_as_before_streaming():
+    # values of the previous (whole-history) implementation for the same seeds: same draws, same order
+    g = simulate("gaussian", [0.1] * 20, samples=50, runs=1000, seed=3)
+    assert g.series["variance_median"][-1] == 0.8144956592877121
+    assert g.series["variance_mean"][-1] == 0.897225567978128
+    assert g.bands["variance"]["p05"][-1] == 0.43405289587630147
+    assert g.bands["mean"]["p95"][-1] == 0.4515415503132669
+    c = simulate("categorical", [0.1] * 20, samples=50, runs=1000, mode="accumulate", seed=3, zipf_k=12)
+    assert c.series["entropy_mean"][-1] == 1.9496991426562404
+    assert c.bands["support"]["p05"][-1] == 11.0
+    assert c.bands["entropy"]["p95"][-1] == 2.1573286452751677
+
+
+_IMPORTS = "import sys, {mod}; print(sorted(m for m in ('pandas','pulp','jinja2','matplotlib') if m in sys.modules))"
+_STUB = "import sys, types; pkg = types.ModuleType('planner'); pkg.__path__ = [{path!r}]; sys.modules['planner'] = pkg; "
+
+
+def _heavy_modules(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_collapse_modules_import_only_numpy_and_stdlib():
+    # planner/__init__.py replaced by an empty package: what the collapse modules themselves pull in
+    path = str(Path(__file__).resolve().parent.parent / "planner")
+    for mod in ("planner.collapse.simulate", "planner.collapse"):
+        assert _heavy_modules(_STUB.format(path=path) + _IMPORTS.format(mod=mod)) == "[]"
+
+
+def test_import_collapse_is_lazy():
+    assert _heavy_modules(_IMPORTS.format(mod="planner.collapse.simulate as s")) == "[]"
+
+
+# ---------------------------------------------------------------------------------------- bounded work and numerics (issue 14)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "const:nan",
+        "const:inf",
+        "exp:0.5,nan",
+        "exp:0,inf",
+        "linear:0.5,inf",
+        "harmonic:-inf",
+        "list:0.1,nan",
+        "cyclic:0.1,inf,1",
+        "cyclic:0.1,nan,1",
+        "cyclic:0.1,2.5,1",
+        "const:-0.1",
+        "exp:0.5,2",
+    ],
+)
+def test_schedule_rejects_non_finite_and_out_of_range(text):
+    with pytest.raises(ValueError, match="schedule") as err:
+        parse_schedule(text, 5)
+    assert text in str(err.value) and "\n" not in str(err.value)
+
+
+def test_schedule_rejects_bad_generations():
+    for g in (0, -3, 1.5, math.nan):
+        with pytest.raises(ValueError, match="generations"):
+            parse_schedule("const:0.1", g)
+
+
+def test_cli_schedule_nan_is_a_usage_error():
+    r = CliRunner().invoke(cli, ["collapse", "--schedule", "const:nan", "--generations", "3", "--runs", "5"])
+    assert r.exit_code == 2 and "finite" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(seed=-1), "seed must be a non-negative integer"),
+        (dict(seed=1.5), "seed"),
+        (dict(samples=2**63 + 1), "samples"),
+        (dict(samples=SAMPLES_MAX + 1), "samples"),
+        (dict(samples=math.nan), "samples"),
+        (dict(runs=0), "runs"),
+        (dict(estimator="MLE"), "estimator"),
+        (dict(mode="append"), "mode"),
+        (dict(alphas=[0.1, math.nan]), "alpha_2"),
+        (dict(alphas=[math.inf]), "alpha_1"),
+        (dict(alphas=[]), "at least one generation"),
+        (dict(family="categorical", zipf_s=math.nan), "zipf_s"),
+        (dict(family="categorical", zipf_k=0), "zipf_k"),
+        (dict(family="poisson"), "family"),
+    ],
+)
+def test_simulate_rejects_bad_arguments(kwargs, match):
+    args = dict(family="gaussian", alphas=[0.1] * 3, samples=50, runs=10, seed=0) | kwargs
+    family, alphas = args.pop("family"), args.pop("alphas")
+    with pytest.raises(ValueError, match=match) as err:
+        simulate(family, alphas, **args)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "family,kwargs",
+    [
+        ("gaussian", dict(samples=100, runs=10**13)),
+        ("categorical", dict(samples=10**9, runs=1000)),  # 5e8 exogenous draws per run and a c log c table of 1e9
+        ("categorical", dict(samples=10**6, runs=1, mode="accumulate")),  # table of n T = 1e11 counts
+        ("categorical", dict(samples=100, runs=10**6, zipf_k=10**5)),
+    ],
+)
+def test_oversized_simulation_refused_before_allocating(family, kwargs):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"GiB .*above the limit of 2 GiB") as err:
+            simulate(family, [0.5] * 100_000, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # the alphas list and the checks; nothing of the simulation's size
+    assert f"{kwargs['runs']} runs" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_memory_limit_is_overridable():
+    with pytest.raises(ValueError, match="above the limit"):
+        simulate("gaussian", [0.1] * 5, samples=20, runs=1000, max_memory_bytes=10_000)
+    with pytest.raises(ValueError, match="above the limit"):
+        simulate_gaussian([0.1] * 5, samples=20, runs=1000, max_memory_bytes=10_000)
+    assert simulate("gaussian", [0.1] * 5, samples=20, runs=1000, max_memory_bytes=None).runs == 1000
+    small = estimate_peak_bytes("gaussian", generations=200, samples=100, runs=20000)
+    assert small < estimate_peak_bytes("gaussian", generations=200, samples=100, runs=20000, history=True)
+
+
+def test_huge_samples_gaussian_within_limit():
+    r = simulate("gaussian", [0.1] * 3, samples=SAMPLES_MAX, runs=50, seed=1)
+    assert r.effective_alpha == pytest.approx([0.1] * 3, rel=1e-15) and r.samples == SAMPLES_MAX
+    assert all(math.isfinite(v) for v in r.series["variance_mean"])
+
+
+def _minimal(n: int, tol: float, m: int) -> bool:
+    """Exact: L(m/n) <= D and L((m - 1)/n) > D, with L(m/n) = n / (m (2n - m) + n - m)."""
+
+    def loss(k: int) -> Fraction:
+        return Fraction(n, k * (2 * n - k) + n - k)
+
+    return loss(m) <= Fraction(tol) and (m == 0 or loss(m - 1) > Fraction(tol))
+
+
+@pytest.mark.parametrize(
+    "n",
+    [10**16, 10**18, 2**63 - 1, 2**63 + 5, 10**20, 1e18, 10**300],
+    ids=["1e16", "1e18", "2^63-1", "2^63+5", "1e20", "float-1e18", "1e300"],
+)
+@pytest.mark.parametrize("tol", [0.05, 1e-3, 1e-6])
+def test_recommend_floor_minimal_for_huge_n(n, tol):
+    r = recommend_floor(n, tol)
+    m, nn = r.exogenous_per_generation, int(n)
+    assert m is not None and _minimal(nn, tol, m)
+    assert r.alpha_floor == m / nn > 0
+    assert long_run_loss(r.alpha_floor, nn) <= tol < long_run_loss((m - 1) / nn, nn)
+    assert r.alpha_continuous == pytest.approx(m / nn, rel=1e-3, abs=1 / nn)
+
+
+def test_recommend_floor_exact_for_small_n():
+    for n in (2, 3, 7, 100, 12345):
+        for tol in (0.9, 0.3, 0.05, 0.011, 1 / (n + 0.1)):
+            r = recommend_floor(n, tol)
+            if r.exogenous_per_generation is not None:
+                assert _minimal(n, tol, r.exogenous_per_generation)
+            else:  # no integer m in [0, n]
+                assert all(not _minimal(n, tol, m) for m in range(n + 1))
+    gap = recommend_floor(10, 1 / 10.01)  # a root below 1 but between integers: m = 9 and 10 both lose exactly 1/10
+    assert gap.alpha_floor is None and gap.alpha_continuous is not None and "no integer" in gap.derivation
+
+
+@pytest.mark.parametrize(
+    "n", [RECOMMEND_SAMPLES_MAX + 1, 1, 1.5, math.nan, math.inf, -5], ids=["above-max", "1", "1.5", "nan", "inf", "-5"]
+)
+def test_recommend_floor_rejects_unrepresentable_samples(n):
+    with pytest.raises(ValueError, match="samples"):
+        recommend_floor(n, 0.05)
+
+
+@pytest.mark.parametrize("tol", [math.nan, math.inf, 0.0, 1.0, -0.1])
+def test_recommend_floor_rejects_bad_tolerance(tol):
+    with pytest.raises(ValueError, match="tolerance"):
+        recommend_floor(100, tol)
+
+
+def test_cli_recommend_huge_samples_minimal():
+    args = ["collapse", "--recommend", "--samples", str(10**18), "--tolerance", "0.001", "--format", "json"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["exogenous_per_generation"] == 500 and d["alpha_floor"] == 5e-16
+
+
+@pytest.mark.parametrize(
+    "family,kwargs,alphas",
+    [
+        ("gaussian", dict(samples=100, runs=50_000, mode="accumulate"), [0.1] * 5),
+        ("gaussian", dict(samples=100, runs=5_000, history=True), [0.1] * 40),
+        ("categorical", dict(samples=400, runs=500, zipf_k=200), [0.9] * 3),
+        ("categorical", dict(samples=50_000, runs=5, zipf_k=10, mode="accumulate"), [0.0] * 20),
+        ("categorical", dict(samples=100, runs=1, zipf_k=200_000), [0.1] * 2),
+    ],
+)
+def test_memory_estimate_bounds_measured_peak(family, kwargs, alphas):
+    n = kwargs["samples"]
+    estimate = estimate_peak_bytes(
+        family,
+        generations=len(alphas),
+        samples=n,
+        runs=kwargs["runs"],
+        max_exogenous=int(exogenous_counts(alphas, n).max()),
+        zipf_k=kwargs.get("zipf_k", 0),
+        mode=kwargs.get("mode", "replace"),
+        history=kwargs.get("history", False),
+    )
+    tracemalloc.start()
+    try:
+        simulate(family, alphas, seed=0, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= estimate <= 4 * peak + 2 * 2**20

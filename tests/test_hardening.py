@@ -225,3 +225,8 @@ def test_catalog_csv_escapes_formulas(tmp_path, run):
 def test_non_finite_flags_are_usage_errors(run, args):
     r = run(*args)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
+
+
+def test_collapse_work_bounded_before_it_starts(run):
+    r = run("collapse", "--runs", "10000000", "--generations", "100000")
+    assert r.exit_code == 2 and "--max-steps" in r.stderr

@@ -9,6 +9,7 @@ import click
 from .common import FiniteFloatRange, emit, force_option, options, output_option, translate_errors
 
 DEFAULT_COLLAPSE_SAMPLES = 100
+MAX_RUN_GENERATIONS = 2_000_000_000  # about 5 minutes of gaussian simulation on one core (4e6 took 0.5-0.9 s in bench/bench_collapse.py)
 
 
 @click.command("collapse")
@@ -37,6 +38,13 @@ DEFAULT_COLLAPSE_SAMPLES = 100
     click.option("--zipf-k", type=click.IntRange(min=2, max=1_000_000), default=100, show_default=True, help="Categorical: symbols K."),
     click.option("--zipf-s", type=FiniteFloatRange(min=0), default=1.1, show_default=True, help="Categorical: Zipf exponent s."),
     click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+    click.option(
+        "--max-steps",
+        type=click.IntRange(min=1),
+        default=MAX_RUN_GENERATIONS,
+        show_default=True,
+        help="Largest runs x generations x simulations to start (bounds the time; memory is bounded separately).",
+    ),
     click.option("--recommend", is_flag=True, help="Print the smallest alpha floor meeting --tolerance (gaussian, MLE, closed form)."),
     click.option(
         "--tolerance",
@@ -125,9 +133,21 @@ def _html(text: str) -> str:
     return str(escape(text))
 
 
-def _simulations(o: dict[str, Any]) -> list[Any]:
-    from ..collapse.runs import run_simulations
+def _check_steps(o: dict[str, Any], simulations: int) -> None:
+    """Refuse, before any work, more than --max-steps run-generations in all."""
+    steps = o["runs"] * o["generations"] * max(1, simulations)
+    if steps > o["max_steps"]:
+        raise click.BadParameter(
+            f"{o['runs']:,} runs x {o['generations']:,} generations x {simulations} simulation(s) = {steps:,} steps, "
+            f"more than --max-steps {o['max_steps']:,}",
+            param_hint="--runs/--generations",
+        )
 
+
+def _simulations(o: dict[str, Any]) -> list[Any]:
+    from ..collapse.runs import DEFAULT_ALPHAS, run_simulations
+
+    _check_steps(o, len(o["schedules"]) + len(o["alphas"] or (() if o["schedules"] else DEFAULT_ALPHAS)))
     keys = ("samples", "runs", "estimator", "mode", "seed", "zipf_k", "zipf_s")
     try:
         return run_simulations(o["family"], o["alphas"], o["schedules"], o["generations"], **{k: o[k] for k in keys})

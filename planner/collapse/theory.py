@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
+
+from .limits import RECOMMEND_SAMPLES_MAX, as_int
 
 
 def expected_variance(alphas: list[float] | np.ndarray, n: int, s0_sq: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -88,47 +91,56 @@ class Recommendation:
         )
 
 
-def recommend_floor(samples: int, tolerance: float) -> Recommendation:
-    """Smallest alpha = m/n (m integer) with L(m/n) <= tolerance.
+def recommend_floor(samples: int | float, tolerance: float) -> Recommendation:
+    """Smallest alpha = m/n (m integer) with L(m/n) <= tolerance, exact for any n up to 10^300.
 
-    L(a) <= D  <=>  n a^2 - (2n - 1) a + (1/D - 1) <= 0, whose smaller root is
+    With a = m/n, L(a) <= D  <=>  g(m) = m^2 - (2n - 1) m + n c <= 0  with  c = 1/D - 1, so the
+    answer is the smallest integer in [m-, m+], the roots of g: m- = (2n - 1 - sqrt(Delta)) / 2,
+    Delta = (2n - 1)^2 - 4 n c. D is a binary float, hence an exact rational P/Q, and m- is found
+    with integer arithmetic (isqrt of Q^2 Delta) and checked exactly, so the floor is minimal for
+    every n (no cancellation, no float overflow of n). The continuous root is reported in the
+    stable form a* = 2c / ((2n - 1)(1 + sqrt(1 - 4nc / (2n - 1)^2))).
 
-        a* = ((2n - 1) - sqrt((2n - 1)^2 - 4 n (1/D - 1))) / (2n).
-
-    No a in [0, 1] works when the discriminant is negative or a* > 1, i.e. when D is below
-    min_a L(a) = 1 / (n + 1/(4n)): the MLE refit alone forgets about 1/n of the variance per fit.
+    No a in [0, 1] works when Delta < 0, i.e. when D is below min_a L(a) = 1 / (n + 1/(4n)):
+    the MLE refit alone forgets about 1/n of the variance per fit. ``samples`` may be an int or an
+    integral float (1e16); raises ``ValueError`` for n outside [2, 10^300] or D outside (0, 1).
     """
-    n = int(samples)
-    if n < 2:
-        raise ValueError("samples must be at least 2")
-    if not 0 < tolerance < 1:
-        raise ValueError("tolerance must be in (0, 1)")
+    n = as_int("samples", samples, 2, RECOMMEND_SAMPLES_MAX)
+    try:
+        D = float(tolerance)
+    except (TypeError, ValueError):
+        D = math.nan
+    if not 0.0 < D < 1.0:
+        raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     lmin = min_achievable_loss(n)
-    c = 1.0 / tolerance - 1.0
+    c = 1 / Fraction(D) - 1
     disc = (2 * n - 1) ** 2 - 4 * n * c
-    text = f"L(a) = 1/(n a (2 - a) + 1 - a) with n = {n}; L(a) <= D = {tolerance:g} iff n a^2 - (2n - 1) a + (1/D - 1) <= 0"
+    text = f"L(a) = 1/(n a (2 - a) + 1 - a) with n = {n}; L(a) <= D = {D:g} iff n a^2 - (2n - 1) a + (1/D - 1) <= 0"
     if disc < 0:
-        return Recommendation(
-            n,
-            tolerance,
-            None,
-            None,
-            None,
-            None,
-            lmin,
-            text + f"; no root: every alpha in [0, 1] loses more than D (least loss {lmin:.4g} near alpha = 1)",
-        )
-    root = ((2 * n - 1) - math.sqrt(disc)) / (2 * n)
-    if root > 1:
-        return Recommendation(
-            n, tolerance, None, None, None, None, lmin, text + f"; smallest root {root:.4g} > 1, so no alpha <= 1 meets D"
-        )
-    m = max(0, math.ceil(root * n - 1e-9))
-    while m <= n and long_run_loss(m / n, n) > tolerance:
-        m += 1
-    if m > n:
-        return Recommendation(n, tolerance, None, root, None, None, lmin, text + f"; root {root:.4g} but no integer m <= n meets D")
+        note = f"; no root: every alpha in [0, 1] loses more than D (least loss {lmin:.4g} near alpha = 1)"
+        return Recommendation(n, D, None, None, None, None, lmin, text + note)
+    root = float(2 * c / ((2 * n - 1) * (1 + math.sqrt(float(1 - 4 * n * c / (2 * n - 1) ** 2)))))
+    m = _smallest_count(n, c)
+    if m is None:
+        return Recommendation(n, D, None, root, None, None, lmin, text + f"; root {root:.4g} but no integer m <= n meets D")
     floor = m / n
-    loss = long_run_loss(floor, n)
+    loss = float(Fraction(n, m * (2 * n - m) + n - m))
     text += f"; smallest root a* = {root:.6g}; smallest integer m with L(m/n) <= D is m = {m}, alpha = {floor:.6g}, L = {loss:.6g}"
-    return Recommendation(n, tolerance, floor, root, m, loss, lmin, text)
+    return Recommendation(n, D, floor, root, m, loss, lmin, text)
+
+
+def _smallest_count(n: int, c: Fraction) -> int | None:
+    """Smallest integer m in [0, n] with g(m) = m^2 - (2n - 1) m + n c <= 0, or None (exact arithmetic).
+
+    With c = P/Q: Q g(m) = Q m^2 - Q (2n - 1) m + n P, whose smaller root is
+    (Q (2n - 1) - sqrt(S)) / (2Q), S = Q^2 (2n - 1)^2 - 4 Q n P >= 0; with s = isqrt(S) the root
+    lies in [(Q (2n - 1) - s - 1) / (2Q), (Q (2n - 1) - s) / (2Q)], so the first integer at or
+    above the lower bound is at most one step below the answer.
+    """
+    P, Q = c.numerator, c.denominator
+    s = math.isqrt(Q * Q * (2 * n - 1) ** 2 - 4 * Q * n * P)
+    lower = max(0, -((s + 1 - Q * (2 * n - 1)) // (2 * Q)))  # ceil((Q (2n - 1) - s - 1) / (2Q))
+    for m in (lower, lower + 1):
+        if m <= n and m * m - (2 * n - 1) * m + n * c <= 0:
+            return m
+    return None  # no integer between the roots (or it is above n)

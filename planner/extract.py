@@ -38,6 +38,7 @@ from .solve import SolveResult
 
 BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
 Counts = dict[tuple[str, str], int]
+STRUCTURAL_FAMILIES = ("objective", "purchase")  # links between variables, never a limit a buyer can move
 
 REGIME_NOTES = {
     "anchored": "the floor keeps the exogenous share alpha_t at or above a positive value, so inf alpha_t > 0 and "
@@ -189,7 +190,7 @@ def constraint_rows(m: BuiltModel) -> tuple[ConstraintRow, ...]:
         lhs, rhs = float(info.lhs.value() or 0.0), float(info.rhs.value() or 0.0)
         slack = rhs - lhs if info.sense == "<=" else lhs - rhs if info.sense == ">=" else 0.0
         tol = BINDING_RTOL * max(1.0, abs(rhs), abs(lhs))
-        binding = info.sense != "==" and info.family != "objective" and slack <= tol
+        binding = info.sense != "==" and info.family not in STRUCTURAL_FAMILIES and slack <= tol
         rows.append(ConstraintRow(info.name, info.family, info.description, info.unit, lhs, info.sense, rhs, max(slack, 0.0), binding))
     return tuple(rows)
 

@@ -40,13 +40,24 @@ def usd_short(x: Any) -> str:
     return f"USD {_scaled(x, ',.2f')}" if _finite(x) else "n/a"
 
 
+ZERO = 1e-9  # solver round-off: magnitudes below this print as 0
+
+
+def count(x: Any) -> str:
+    """A count as a whole number with thousands separators (``12,345``); ``n/a`` if missing."""
+    if not _finite(x):
+        return "n/a"
+    return f"{round(x):,}"
+
+
 def num(x: Any, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits and thousands separators; ``n/a`` if missing."""
+    """A number with ``digits`` significant digits and thousands separators; magnitudes below
+    :data:`ZERO` (solver round-off) print as ``0``; ``n/a`` if missing."""
     if isinstance(x, bool):
         return str(x)
     if not _finite(x):
         return "n/a"
-    if x == 0:
+    if abs(x) < ZERO:
         return "0"
     if abs(x) >= 10**digits or float(x).is_integer():
         return f"{x:,.0f}" if abs(x) < 1e15 else f"{x:.{digits}g}"
@@ -62,7 +73,7 @@ def tokens(x: Any) -> str:
     return _scaled(x, ",.3g") if _finite(x) else "n/a"
 
 
-FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens}
+FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens, "count": count}
 
 # -------------------------------------------------------------------------------------------- headline
 

@@ -199,6 +199,7 @@ class Plan:
     memory_gb: MemoryGB
     power_kw: PowerKW
     binding_constraints: tuple[str, ...]
+    explanations: tuple[str, ...]  # what limits the plan, in words (planner.explain)
     constraints: tuple[ConstraintRow, ...]
     marginal_values: dict[str, MarginalValue]
     objective: Objective

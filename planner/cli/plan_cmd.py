@@ -22,6 +22,7 @@ from .common import (
     quiet_option,
     scenario_flags,
     translate_errors,
+    warn,
 )
 
 PLAN_FORMATS = ("table", "md", "html", "json")
@@ -57,8 +58,9 @@ def run_command(**o: Any) -> None:
 
     check_outputs(o["output"], o["exports"], o["force"])
     scenario = load_scenario(o["scenario_file"], flag_overrides(o))
-    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], quiet=True)
     result = plan(scenario, catalog)
+    warn(result.warnings, o["quiet"])  # only the items this plan considered, once
     if o["exports"]:
         from ..export import write_export
 

@@ -52,7 +52,8 @@ def _alpha_floor(p: Plan) -> str | None:
     if not (p.capabilities["category"].isin(VERIFYING)).any():
         return (
             f"Without a verification item the alpha floor ({num(a, 3)}) caps training at {tokens(d / a)} tokens: "
-            f"the {tokens(d)} external tokens must be at least {num(a, 3)} of all tokens (allow a CPU, FPGA or reviewer item to go further)."
+            f"the {tokens(d)} external tokens must be at least {num(a, 3)} of all tokens "
+            "(allow a CPU, FPGA or reviewer item to go further)."
         )
     move = _marginal(p, "alpha_floor_per_point")
     gain = f"; a floor 0.01 lower would add {num(-move, 3)} progress" if move is not None and move < -1e-9 else ""

@@ -85,7 +85,7 @@ def define_purchase_variables(m: BuiltModel) -> None:
     cat_int = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
     cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
     per_role = {r: sum(1 for _, role in m.count if role == r) for _, r in m.count}
-    for (item_id, role), v in m.count.items():
+    for item_id, role in m.count:
         multiple, least = int(caps.at[item_id, "order_multiple"]), int(caps.at[item_id, "min_order_quantity"])
         ub = count_bound(inp, float(caps.at[item_id, "unit_cost_usd"]))
         m.count_ub[(item_id, role)] = ub

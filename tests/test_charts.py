@@ -46,7 +46,7 @@ def test_grounding_axis_from_zero_with_units(toy_catalog, figures):
 def test_plan_charts_label_every_axis(catalog, figures):
     p = plan(load_scenario(EXAMPLES / "mid-size-lab.yaml"), catalog, marginals=False)
     plan_charts(p)
-    spend, speedup, alpha = figures
+    spend, speedup, _alpha = figures
     for fig in figures:
         for ax in _axes(fig):
             assert ax.get_xlabel(), fig
@@ -70,7 +70,7 @@ def test_value_axis_log_when_span_exceeds_100x(figures):
     fig, ax = plt.subplots()
     charts.value_axis(ax, [[1.8, 3600.0]])
     assert ax.get_yscale() == "log"
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     charts.value_axis(ax, [[190.0, 200.0]])
     assert ax.get_ylim()[0] == 0
 
@@ -102,8 +102,16 @@ def test_chromium_screenshot_of_far_apart_comparison(far_apart, tmp_path):
     page, png = tmp_path / "compare.html", shots / "compare-far-apart.png"
     page.write_text(render_comparison(far_apart, "html"), encoding="utf-8")
     subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"]
-        + [f"--screenshot={png}", page.as_uri()],
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,1600",
+            f"--screenshot={png}",
+            page.as_uri(),
+        ],
         capture_output=True,
         timeout=120,
     )

@@ -67,7 +67,7 @@ def test_collapse_charts_have_y_labels(figures):
 def test_value_axis_log_when_span_exceeds_100x(figures):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     charts.value_axis(ax, [[1.8, 3600.0]])
     assert ax.get_yscale() == "log"
     _fig, ax = plt.subplots()

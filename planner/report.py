@@ -46,9 +46,29 @@ def _templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int = 140) -> str:
-    """Render rows as an aligned terminal table (rich). Cells are plain text: control characters
-    are removed and rich markup is never interpreted (:func:`planner.escape.terminal`)."""
+def terminal_width(default: int = 140) -> int:
+    """Columns of the terminal (``COLUMNS`` or the tty), ``default`` when unknown."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((default, 24)).columns)
+
+
+def natural_width(rows: list[dict[str, Any]], columns: list[tuple[str, str]], last_column_max: int = 60) -> int:
+    """Columns a table needs without breaking a cell (the last, free-text column counted up to
+    ``last_column_max``), borders and padding included."""
+    need = [max([len(label)] + [len(terminal(r.get(k, ""))) for r in rows]) for k, label in columns]
+    if need:
+        need[-1] = min(need[-1], last_column_max)
+    return sum(need) + 3 * len(need) + 1
+
+
+def texttable(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int | None = None
+) -> str:
+    """Render rows as an aligned terminal table (rich). Cells never break mid-word nor get cut: only
+    the last column wraps (at spaces); a table wider than the terminal keeps its natural width.
+    Cells are plain text: control characters are removed and rich markup is never interpreted
+    (:func:`planner.escape.terminal`)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -56,12 +76,14 @@ def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None 
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
     table = Table(title=None if title is None else Text(terminal(title)), show_lines=False, header_style="bold", title_justify="left")
     for i, (_, label) in enumerate(columns):
-        table.add_column(Text(terminal(label)), overflow="fold", no_wrap=i == 0)
+        last = i == len(columns) - 1
+        table.add_column(Text(terminal(label)), overflow="fold" if last else "ignore", no_wrap=not last)
     for r in rows:
         table.add_row(*[Text(terminal(r.get(k, ""))) for k, _ in columns])
     buf = io.StringIO()
+    width = max(width or terminal_width(), natural_width(rows, columns))
     Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
-    return buf.getvalue().rstrip("\n")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
 
 
 def _finalizer(kind: str) -> Any:

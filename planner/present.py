@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from .result import ROLES, Plan
@@ -81,7 +82,7 @@ def tokens(x: Any) -> str:
     return f"{x:,.0f}"
 
 
-FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens, "count": count}
+FILTERS: dict[str, Callable[[Any], str]] = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens, "count": count}
 
 
 # -------------------------------------------------------------------------------------------- headline

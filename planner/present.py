@@ -7,8 +7,8 @@ figures as numbers. Nothing here computes a decision: it formats a :class:`~plan
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .result import ROLES, Plan

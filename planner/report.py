@@ -28,7 +28,7 @@ from .charts import (
     chart_spend_by_role,
 )
 from .escape import markdown, terminal
-from .present import FILTERS, num, plan_tables, usd, usd_short
+from .present import FILTERS, count, num, plan_tables, tokens, usd, usd_short
 from .serialize import clean
 
 FORMATS = ("table", "md", "html", "json")
@@ -194,17 +194,27 @@ def comparison_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         cell = {
             "name": r["name"] + (" (baseline)" if r.get("baseline") else ""),
             "status": r.get("status") or "",
-            "objective": num(r.get("objective_value"), 5) if ok else "",
+            "progress": num(r.get("objective_value"), 5) if ok and r.get("objective") == "max-progress" else "",
             "total": usd(r.get("total_usd")) if ok else "",
             "delta": usd(r.get("delta_total_usd")) if ok and r.get("delta_total_usd") is not None else "",
             "alpha": num(r.get("alpha"), 4) if ok else "",
-            "agents": num(r.get("agents"), 5) if ok else "",
+            "agents": count(r.get("agents")) if ok else "",
             "speedup": num(r.get("speedup"), 4) if ok else "",
         }
         for role in ROLE_COLOURS:
             cell[role] = usd_short(r.get(f"{role}_usd")) if ok else ""
         out.append(cell)
     return out
+
+
+def progress_unit_warning(comp: Any) -> str | None:
+    """A warning when max-progress scenarios measure progress in different units
+    (progress.tokens_per_unit differs), so their progress figures are not comparable."""
+    units = {r.name: r.scenario.progress.tokens_per_unit for r in comp.runs if r.scenario.objective == "max-progress"}
+    if len(set(units.values())) < 2:
+        return None
+    listed = ", ".join(f"{n}: {tokens(v)} tokens per unit" for n, v in units.items())
+    return f"progress units differ (progress.tokens_per_unit: {listed}); progress figures are not comparable across these scenarios"
 
 
 def comparison_context(comp: Any) -> dict[str, Any]:
@@ -216,6 +226,7 @@ def comparison_context(comp: Any) -> dict[str, Any]:
         "table_rows": comparison_rows(rows),
         "grounding": data["price_of_grounding"],
         "roles": list(ROLE_COLOURS),
+        "unit_warning": progress_unit_warning(comp),
     }
 
 

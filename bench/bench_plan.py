@@ -79,8 +79,8 @@ def time_plan(scenario, catalog, repeats: int) -> dict[str, float]:
         t = time.perf_counter()
         p = plan(scenario, catalog)
         e2e.append(time.perf_counter() - t)
-        solve.append(p.solver["solve_seconds_total"])
-        stage.append(p.solver["seconds"])
+        solve.append(p.timings.solve_seconds_total)
+        stage.append(p.timings.solve_seconds)
     return {"plan_s": statistics.median(e2e), "solve_total_s": statistics.median(solve), "main_solve_s": statistics.median(stage)}
 
 

@@ -13,6 +13,8 @@ from markupsafe import Markup
 
 from .escape import math_text
 
+LEGEND_SIZE = 9  # points: legends as large as the axis labels
+SPAN_FOR_LOG = 100.0  # values spanning more than this factor get a log scale or small multiples
 ROLE_COLOURS = {"training": "#4C72B0", "inference": "#DD8452", "verification": "#55A868", "memory": "#8172B3"}
 
 
@@ -52,7 +54,9 @@ def _plt() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.dpi": 100, "svg.hashsalt": "planner"})
+    plt.rcParams.update(
+        {"svg.fonttype": "none", "font.size": 9, "legend.fontsize": LEGEND_SIZE, "figure.dpi": 100, "svg.hashsalt": "planner"}
+    )
     return plt
 
 
@@ -65,6 +69,7 @@ def chart_spend_by_role(spend: dict[str, float]) -> Markup:
     for i, v in enumerate(vals):
         ax.text(v, i, f" {v:,.1f}", va="center")
     ax.set_xlabel("USD million (capex + opex)")
+    ax.set_ylabel("role")
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("Spend by role")
@@ -83,8 +88,9 @@ def chart_speedup(curve: dict[str, Any], agents: float, counted: float) -> Marku
     ax.plot(bps[1:], np.asarray(curve["values"])[1:], "o", ms=2.5, color="#999", label="LP breakpoints")
     ax.plot([max(agents, 0.5)], [counted], "o", color="#C44E52", ms=7, label=f"plan: {agents:,.0f} agents, {counted:,.1f}x")
     ax.set_xscale("log")
-    ax.set_xlabel("parallel agents A (log)")
-    ax.set_ylabel("research speedup S(A)")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("parallel agents A (agents, log scale)")
+    ax.set_ylabel("research speedup S(A) (x)")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, loc="lower right")
     ax.set_title("Diminishing returns on agents")
@@ -98,7 +104,7 @@ def chart_alpha(alpha: float | None, floor: float) -> Markup:
     ax.barh(["alpha"], [a], color="#55A868", label=f"achieved {a:.3f}")
     ax.axvline(floor, color="#C44E52", ls="--", label=f"floor {floor:.3f}")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("exogenous share of training tokens")
+    ax.set_xlabel("exogenous share of training tokens, alpha (fraction)")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, loc="lower right", ncol=2)
     ax.set_title("Grounding: alpha against the floor")
@@ -121,28 +127,80 @@ def chart_series(results: list[Any], key: str) -> Markup:
         band = res.bands.get(BAND_OF.get(key, ""))
         if band and key != "variance_mean":
             ax.fill_between(x, band["p05"], band["p95"], color=line.get_color(), alpha=0.12, lw=0)
-    ax.set_xlabel("generation")
+    ax.set_xlabel("generation (count)")
+    ax.set_ylabel(SERIES_LABELS.get(key, key))
     ax.set_title(SERIES_LABELS.get(key, key))
+    value_axis(ax, [np.asarray(r.series[key], dtype=float) for r in results])
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=7)
+    ax.legend(frameon=False)
     return _svg(fig)
 
 
+def spans_decades(values: Any) -> bool:
+    """True when positive ``values`` span more than :data:`SPAN_FOR_LOG` (largest / smallest)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return bool(v.size) and float(v.max()) > SPAN_FOR_LOG * float(v.min())
+
+
+def value_axis(ax: Any, series: list[Any], axis: str = "y") -> None:
+    """A value axis that starts at zero, or a log scale when the positive values span more than
+    100x; axes with negative values keep matplotlib's range."""
+    import numpy as np
+
+    values = np.concatenate([np.ravel(s) for s in series]) if series else np.zeros(1)
+    values = values[np.isfinite(values)]
+    if values.size and (values < 0).any():
+        return
+    if values.size and (values > 0).all() and spans_decades(values):
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+        return
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(0, None)
+
+
 def chart_spend_across(comp: Any) -> Markup:
-    plt = _plt()
+    """Stacked spend by role per scenario (USD million, axis from zero); small multiples with one
+    axis each when the totals span more than 100x, so a small scenario's bar stays visible."""
     runs = [r for r in comp.runs if r.plan is not None]
-    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * max(1, len(runs))))
+    totals = [sum(r.plan.spend_by_role_usd.values()) for r in runs]
+    if spans_decades(totals):
+        return _spend_small_multiples(runs)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.45 * max(1, len(runs))))
+    _stacked_spend(ax, runs)
+    ax.invert_yaxis()
+    ax.set_xlabel("USD million (capex + opex)")
+    ax.set_ylabel("scenario")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.35 - 0.1 / max(1, len(runs))))
+    ax.set_title("Spend by role across scenarios")
+    return _svg(fig)
+
+
+def _stacked_spend(ax: Any, runs: list[Any]) -> None:
     left = [0.0] * len(runs)
     names = [label(r.name) for r in runs]
     for role, colour in ROLE_COLOURS.items():
         vals = [r.plan.spend_by_role_usd[role] / 1e6 for r in runs]
         ax.barh(names, vals, left=left, color=colour, label=role)
         left = [a + b for a, b in zip(left, vals, strict=True)]
-    ax.invert_yaxis()
-    ax.set_xlabel("USD million (capex + opex)")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, ncol=4, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.1 / max(1, len(runs))))
-    ax.set_title("Spend by role across scenarios")
+    ax.set_xlim(0, None)
+
+
+def _spend_small_multiples(runs: list[Any]) -> Markup:
+    """One panel per scenario, each with its own USD-million axis from zero."""
+    plt = _plt()
+    fig, axes = plt.subplots(len(runs), 1, figsize=(6.4, 1.2 + 1.0 * len(runs)), squeeze=False, layout="constrained")
+    for ax, run in zip(axes[:, 0], runs, strict=True):
+        _stacked_spend(ax, [run])
+        ax.set_title(f"{label(run.name)}: USD {sum(run.plan.spend_by_role_usd.values()) / 1e6:,.1f} million", fontsize=9, loc="left")
+        ax.set_yticks([])
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel("USD million (capex + opex), own scale per scenario")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), frameon=False, ncol=4, loc="outside lower center")
+    fig.suptitle("Spend by role across scenarios (totals differ more than 100x)", fontsize=10)
     return _svg(fig)
 
 
@@ -153,12 +211,15 @@ def chart_grounding(frame: Any) -> Markup:
     if len(ok):
         minimise = ok["objective"].iloc[0] == "min-cost"
         y = ok["cost_usd"] / 1e6 if minimise else ok["objective_value"]
-        ax.plot(ok["alpha_floor"], y, "o-", color="#C44E52")
-        ax.set_ylabel("total cost, USD million" if minimise else "progress")
+        (main,) = ax.plot(ok["alpha_floor"], y, "o-", color="#C44E52", label="total cost" if minimise else "progress")
+        ax.set_ylabel("total cost (USD million)" if minimise else "progress (x baseline research speed)")
+        ax.set_ylim(0, None)
         ax2 = ax.twinx()
-        ax2.plot(ok["alpha_floor"], 100 * ok["verification_share"], "s--", color="#55A868", ms=4)
-        ax2.set_ylabel("verification share of spend, %", color="#55A868")
-    ax.set_xlabel("alpha floor")
+        (share,) = ax2.plot(ok["alpha_floor"], 100 * ok["verification_share"], "s--", color="#55A868", ms=4, label="verification share")
+        ax2.set_ylabel("verification share of spend (%)", color="#55A868")
+        ax2.set_ylim(0, 100)
+        ax.legend(handles=[main, share], frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    ax.set_xlabel("alpha floor (fraction)")
     ax.set_title("Price of grounding")
     ax.spines[["top"]].set_visible(False)
     return _svg(fig)

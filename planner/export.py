@@ -1,4 +1,5 @@
-"""Procurement exports of a plan: an XLSX workbook with live formulas, and a CSV of line items.
+"""Procurement exports of a plan: an XLSX workbook (XlsxWriter) with live formulas and their cached
+values, autofilters and frozen header rows, and a CSV of line items.
 
 Workbook sheets:
 
@@ -123,177 +124,214 @@ def write_csv(plan: Plan, path: Path) -> None:
     path.write_text(to_csv(plan), encoding="utf-8")
 
 
-def _line_items_sheet(ws: Any, plan: Plan) -> tuple[dict[str, str], int]:
-    """Fill ``ws`` with the plan's line items; return the column letters by key and the last row."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+class Sheet:
+    """One XlsxWriter worksheet with the workbook's formats; rows and columns are 0-based here.
 
-    bold = Font(bold=True)
-    col = {key: get_column_letter(i + 1) for i, (_, key, _) in enumerate(LINE_COLUMNS)}
-    ws.append([h for h, _, _ in LINE_COLUMNS])
-    for c in ws[1]:
-        c.font = bold
-    rows = line_rows(plan)
-    for r, row in enumerate(rows, start=2):
-        for i, (_, key, kind) in enumerate(LINE_COLUMNS, start=1):
-            cell = ws.cell(row=r, column=i)
-            if key == "extended_price_usd":
-                cell.value = f"={col['quantity']}{r}*{col['unit_price_usd']}{r}"
-            elif key == "extended_opex_usd":
-                cell.value = f"={col['quantity']}{r}*{col['unit_opex_usd']}{r}"
-            elif key == "power_kw":
-                cell.value = f"={col['quantity']}{r}*{col['unit_power_kw']}{r}"
-            else:
-                v = row.get(key)
-                if v is None or (isinstance(v, float) and v != v):
-                    continue
-                if kind == "text":
-                    _set_text(cell, str(v))
-                elif kind == "int":
-                    cell.value = int(v)
-                elif kind == "date":
-                    cell.value = v
-                else:
-                    cell.value = float(v)
-            if kind == "usd":
-                cell.number_format = USD_FORMAT if key.startswith("extended") else USD_CENTS_FORMAT
-            elif kind == "date":
-                cell.number_format = DATE_FORMAT
-            elif kind == "num":
-                cell.number_format = "#,##0.000"
+    Every formula is written with its computed value (XlsxWriter stores both), so readers that do
+    not recompute (pandas, previewers) see numbers while a spreadsheet recomputes live formulas.
+    """
+
+    def __init__(self, wb: Any, title: str) -> None:
+        self.ws = wb.add_worksheet(title)
+        self.f = _formats(wb)
+
+    def header(self, headers: list[str], widths: dict[int, float] | None = None) -> None:
+        """Bold header row, frozen; column widths (default 16)."""
+        for c, h in enumerate(headers):
+            self.ws.write_string(0, c, xlsx_text(h), self.f["bold"])
+            self.ws.set_column(c, c, (widths or {}).get(c, 16))
+        self.ws.freeze_panes(1, 0)
+
+    def filter(self, last_row: int, columns: int) -> None:
+        """Autofilter over the header and the data rows (0-based last row)."""
+        self.ws.autofilter(0, 0, max(last_row, 1), columns - 1)
+
+    def text(self, r: int, c: int, text: Any, fmt: str | None = None) -> None:
+        """A string cell, never a formula (quote prefix when it looks like one)."""
+        t = xlsx_text("" if text is None else str(text))
+        quoted = t.startswith(FORMULA_PREFIXES)
+        self.ws.write_string(r, c, t, self.f["quoted"] if quoted else self.f.get(fmt or ""))
+
+    def value(self, r: int, c: int, v: Any, fmt: str | None = None) -> None:
+        """A number as a number, a date as a date, missing as an empty cell, anything else as text."""
+        if v is None or (isinstance(v, float) and v != v):
+            return
+        if isinstance(v, dt.date):
+            self.ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), self.f["date"])
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+            self.ws.write_number(r, c, float(v), self.f.get(fmt or ""))
+        else:
+            self.text(r, c, v)
+
+    def formula(self, r: int, c: int, formula: str, value: float, fmt: str) -> None:
+        """A live formula with its computed value cached beside it."""
+        self.ws.write_formula(r, c, formula, self.f[fmt], float(value))
+
+
+NUMBER_FORMATS = {
+    "usd": USD_FORMAT,
+    "usd_cents": USD_CENTS_FORMAT,
+    "int": "#,##0",
+    "kw": "#,##0.0",
+    "unit_kw": "#,##0.000",
+    "share": "0.0000",
+    "x": "#,##0.00",
+    "num": "#,##0.####",
+}
+
+
+def _formats(wb: Any) -> dict[str, Any]:
+    """The workbook's cell formats, created once per workbook (kept on the workbook object)."""
+    out: dict[str, Any] | None = getattr(wb, "planner_formats", None)
+    if out is None:
+        out = {name: wb.add_format({"num_format": spec}) for name, spec in NUMBER_FORMATS.items()}
+        out["date"] = wb.add_format({"num_format": DATE_FORMAT})
+        out["bold"] = wb.add_format({"bold": True})
+        out["bold_usd"] = wb.add_format({"bold": True, "num_format": USD_FORMAT})
+        out["quoted"] = wb.add_format({"quote_prefix": True})
+        wb.planner_formats = out
+    return out
+
+
+LINE_FORMATS = {"quantity": "int", "lead_time_weeks": "int", "unit_power_kw": "unit_kw", "power_kw": "kw"}
+LINE_FORMULAS = {"extended_price_usd": "unit_price_usd", "extended_opex_usd": "unit_opex_usd", "power_kw": "unit_power_kw"}
+
+
+def _column_letters() -> dict[str, str]:
+    from xlsxwriter.utility import xl_col_to_name
+
+    return {key: xl_col_to_name(i) for i, (_, key, _) in enumerate(LINE_COLUMNS)}
+
+
+def _line_cell(sh: Sheet, r: int, c: int, row: dict[str, Any], key: str, kind: str, col: dict[str, str]) -> None:
+    """One Line items cell: quantity x unit formulas with their values, else the typed value."""
+    if key in LINE_FORMULAS:
+        unit_key = LINE_FORMULAS[key]
+        value = row["quantity"] * (row[unit_key] or 0.0)
+        fmt = LINE_FORMATS.get(key, "usd")
+        sh.formula(r, c, f"={col['quantity']}{r + 1}*{col[unit_key]}{r + 1}", value, fmt)
+    elif kind == "text":
+        if row.get(key) is not None:
+            sh.text(r, c, row[key])
+    elif kind == "int":
+        sh.value(r, c, int(row[key]), "int")
+    elif kind == "usd":
+        sh.value(r, c, row.get(key), "usd_cents")
+    else:
+        sh.value(r, c, row.get(key), LINE_FORMATS.get(key, "num"))
+
+
+def _line_items_sheet(wb: Any, title: str, plan: Plan) -> tuple[dict[str, str], int]:
+    """The plan's line items on sheet ``title``; return the column letters by key and the last row (1-based)."""
+    sh = Sheet(wb, title)
+    col = _column_letters()
     widths = {"id": 28, "vendor": 14, "name": 40, "price_source": 60, "price_origin": 24}
-    for _, key, _ in LINE_COLUMNS:
-        ws.column_dimensions[col[key]].width = widths.get(key, 16)
-    ws.freeze_panes = "A2"
+    sh.header([h for h, _, _ in LINE_COLUMNS], {i: widths.get(key, 16) for i, (_, key, _) in enumerate(LINE_COLUMNS)})
+    rows = line_rows(plan)
+    for r, row in enumerate(rows, start=1):
+        for c, (_, key, kind) in enumerate(LINE_COLUMNS):
+            _line_cell(sh, r, c, row, key, kind, col)
+    sh.filter(len(rows), len(LINE_COLUMNS))
     return col, max(2, len(rows) + 1)
 
 
-def _bold_header(ws: Any, headers: list[str]) -> None:
-    from openpyxl.styles import Font
-
-    ws.append(headers)
-    for c in ws[1]:
-        c.font = Font(bold=True)
-
-
-def _summary_sheet(ws: Any, plan: Plan, col: dict[str, str], last: int) -> None:
-    """Capex, opex and total by role as SUMIFS over Line items, budget and remaining as formulas,
-    then the plan's headline figures as solved."""
-    from openpyxl.styles import Font
-
-    _bold_header(ws, ["role", "capex (USD)", "opex (USD)", "total (USD)"])
+def _role_rows(sh: Sheet, plan: Plan, col: dict[str, str], last: int) -> int:
+    """Capex, opex and total per role as SUMIFS over Line items (with values); returns the total row (0-based)."""
     li = "'Line items'"
     role_rng = f"{li}!${col['role']}$2:${col['role']}${last}"
     cap_rng = f"{li}!${col['extended_price_usd']}$2:${col['extended_price_usd']}${last}"
     opx_rng = f"{li}!${col['extended_opex_usd']}$2:${col['extended_opex_usd']}${last}"
-    for i, role in enumerate(ROLES, start=2):
-        ws.cell(row=i, column=1, value=role)
-        ws.cell(row=i, column=2, value=f'=SUMIFS({cap_rng},{role_rng},"{role}")')
-        ws.cell(row=i, column=3, value=f'=SUMIFS({opx_rng},{role_rng},"{role}")')
-        ws.cell(row=i, column=4, value=f"=B{i}+C{i}")
-    tot = len(ROLES) + 2
-    ws.cell(row=tot, column=1, value="total").font = Font(bold=True)
-    for c, letter in ((2, "B"), (3, "C"), (4, "D")):
-        ws.cell(row=tot, column=c, value=f"=SUM({letter}2:{letter}{tot - 1})").font = Font(bold=True)
-    ws.cell(row=tot + 2, column=1, value="budget")
-    ws.cell(row=tot + 2, column=4, value=float(plan.budget_usd))
-    ws.cell(row=tot + 3, column=1, value="remaining")
-    ws.cell(row=tot + 3, column=4, value=f"=D{tot + 2}-D{tot}")
-    for r in range(2, tot + 4):
-        for c in (2, 3, 4):
-            ws.cell(row=r, column=c).number_format = USD_FORMAT
+    for r, role in enumerate(ROLES, start=1):
+        capex, opex = plan.spend_by_role_capex_usd[role], plan.spend_by_role_opex_usd[role]
+        sh.text(r, 0, role)
+        sh.formula(r, 1, f'=SUMIFS({cap_rng},{role_rng},"{role}")', capex, "usd")
+        sh.formula(r, 2, f'=SUMIFS({opx_rng},{role_rng},"{role}")', opex, "usd")
+        sh.formula(r, 3, f"=B{r + 1}+C{r + 1}", capex + opex, "usd")
+    tot = len(ROLES) + 1
+    sh.text(tot, 0, "total", "bold")
+    sums = (sum(plan.spend_by_role_capex_usd.values()), sum(plan.spend_by_role_opex_usd.values()))
+    for c, (letter, value) in enumerate(zip("BCD", (*sums, sum(sums)), strict=True), start=1):
+        sh.formula(tot, c, f"=SUM({letter}2:{letter}{tot})", value, "bold_usd")
+    return tot
+
+
+def _summary_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> None:
+    """Capex, opex and total by role as SUMIFS over Line items, budget and remaining as formulas
+    (each with its value), then the plan's headline figures as solved."""
+    sh = Sheet(wb, "Summary")
+    sh.header(["role", "capex (USD)", "opex (USD)", "total (USD)"], {0: 36, 1: 20, 2: 20, 3: 20})
+    tot = _role_rows(sh, plan, col, last)
+    spent = sum(plan.spend_by_role_usd.values())
+    sh.text(tot + 2, 0, "budget")
+    sh.value(tot + 2, 3, float(plan.budget_usd), "usd")
+    sh.text(tot + 3, 0, "remaining")
+    sh.formula(tot + 3, 3, f"=D{tot + 3}-D{tot + 1}", plan.budget_usd - spent, "usd")
     figs = headline(plan)
     figures = [f for f in figs if f.key not in ("budget", "remaining", "capex", "opex", "total")]
     figures += [dataclasses.replace(f, label="plan total as solved (USD)") for f in figs if f.key == "total"]
     for j, fig in enumerate(figures, start=tot + 5):
-        _set_text(ws.cell(row=j, column=1), fig.label)
-        _set_value(ws.cell(row=j, column=4), fig.value)
-    ws.column_dimensions["A"].width = 36
-    for letter in ("B", "C", "D"):
-        ws.column_dimensions[letter].width = 20
+        sh.text(j, 0, fig.label)
+        sh.value(j, 3, fig.value, SUMMARY_FORMATS.get(fig.key, "num"))
 
 
-def _set_value(cell: Any, v: Any) -> None:
-    """A number as a number, anything else as safe text, missing as an empty cell."""
-    if v is None or (isinstance(v, float) and v != v):
-        return
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        cell.value = v
-    else:
-        _set_text(cell, str(v))
+SUMMARY_FORMATS = {"agents": "int", "speedup": "x", "alpha": "share", "alpha_floor": "share", "facility_kw": "kw", "total": "usd"}
 
 
-def _assumptions_sheet(ws: Any, plan: Plan) -> None:
+def _assumptions_sheet(wb: Any, plan: Plan) -> None:
     """Every scenario parameter with its value, unit and meaning."""
-    _bold_header(ws, ["parameter", "value", "unit", "description"])
-    for r, p in enumerate(scenario_parameters(plan.scenario), start=2):
-        _set_text(ws.cell(row=r, column=1), p["parameter"])
+    sh = Sheet(wb, "Assumptions")
+    sh.header(["parameter", "value", "unit", "description"], {0: 36, 1: 24, 3: 70})
+    params = scenario_parameters(plan.scenario)
+    for r, p in enumerate(params, start=1):
+        sh.text(r, 0, p["parameter"])
         v = p["value"]
-        cell = ws.cell(row=r, column=2)
         if isinstance(v, bool) or v is None or isinstance(v, (list, str)):
-            _set_text(cell, "" if v is None else ", ".join(v) if isinstance(v, list) else str(v))
-        elif isinstance(v, dt.date):
-            cell.value = v
-            cell.number_format = DATE_FORMAT
+            sh.text(r, 1, "" if v is None else ", ".join(v) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v)
         else:
-            cell.value = v
-        _set_text(ws.cell(row=r, column=3), p["unit"])
-        _set_text(ws.cell(row=r, column=4), p["description"])
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 24
-    ws.column_dimensions["D"].width = 70
+            sh.value(r, 1, v, "int" if isinstance(v, int) else "num")
+        sh.text(r, 2, p["unit"])
+        sh.text(r, 3, p["description"])
+    sh.filter(len(params), 4)
 
 
 SOURCE_HEADERS = ["item id", "attribute", "value", "unit", "basis", "source", "source date", "currency year", "note", "origin"]
 
 
-def _source_row(ws: Any, r: int, item_id: str, attr: str, s: dict[str, Any]) -> None:
-    for c, text in ((1, item_id), (2, attr), (4, s["unit"]), (5, s["basis"]), (6, s["source"]), (9, s["note"]), (10, s["origin"])):
-        _set_text(ws.cell(row=r, column=c), text or "")
+def _source_row(sh: Sheet, r: int, item_id: str, attr: str, s: dict[str, Any]) -> None:
+    for c, text in ((0, item_id), (1, attr), (3, s["unit"]), (4, s["basis"]), (5, s["source"]), (8, s["note"]), (9, s["origin"])):
+        sh.text(r, c, text or "")
     v = s["value"]
-    if isinstance(v, (int, float)):
-        ws.cell(row=r, column=3, value=float(v))
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        sh.value(r, 2, float(v), "num")
     else:
-        _set_text(ws.cell(row=r, column=3), str(v))
-    ws.cell(row=r, column=7, value=dt.date.fromisoformat(s["source_date"])).number_format = DATE_FORMAT
+        sh.text(r, 2, str(v))
+    sh.value(r, 6, dt.date.fromisoformat(s["source_date"]))
     if s["currency_year"] is not None:
-        ws.cell(row=r, column=8, value=int(s["currency_year"]))
+        sh.ws.write_number(r, 7, int(s["currency_year"]))
 
 
-def _sources_sheet(ws: Any, plan: Plan) -> None:
+def _sources_sheet(wb: Any, plan: Plan) -> None:
     """Every catalog figure of the items bought, with basis, source, date and origin."""
-    _bold_header(ws, SOURCE_HEADERS)
-    r = 2
+    sh = Sheet(wb, "Sources")
+    sh.header(SOURCE_HEADERS, {0: 28, 5: 70, 8: 60})
+    r = 1
     for item_id in sorted({li.id for li in plan.items}):
         for attr, s in plan.sources.get(item_id, {}).items():
-            _source_row(ws, r, item_id, attr, s)
+            _source_row(sh, r, item_id, attr, s)
             r += 1
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["F"].width = 70
-    ws.column_dimensions["I"].width = 60
+    sh.filter(r - 1, len(SOURCE_HEADERS))
 
 
 def write_xlsx(plan: Plan, path: Path) -> None:
     """The procurement workbook (see module docstring): one function per sheet."""
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Line items"
-    col, last = _line_items_sheet(ws, plan)
-    _summary_sheet(wb.create_sheet("Summary"), plan, col, last)
-    _assumptions_sheet(wb.create_sheet("Assumptions"), plan)
-    _sources_sheet(wb.create_sheet("Sources"), plan)
-    wb.save(path)
-
-
-def _set_text(cell: Any, text: str) -> None:
-    """Write ``text`` as a string cell, never a formula (quote prefix when it looks like one)."""
-    text = xlsx_text(text)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+    col, last = _line_items_sheet(wb, "Line items", plan)
+    _summary_sheet(wb, plan, col, last)
+    _assumptions_sheet(wb, plan)
+    _sources_sheet(wb, plan)
+    wb.close()
 
 
 def sheet_title(index: int, name: str) -> str:
@@ -302,78 +340,97 @@ def sheet_title(index: int, name: str) -> str:
     return f"{index:02d} {clean}"[:31].rstrip("' ")
 
 
-def _comparison_row(wb: Any, sm: Any, i: int, run: Any, baseline: str) -> None:
-    """Row ``i + 1`` of the comparison Summary, and the scenario's own line-items sheet."""
-    r = i + 1
-    _set_text(sm.cell(r, 1), run.name)
-    sm.cell(r, 2, value=run.name == baseline)
+COMPARISON_COLUMNS = [
+    ("scenario", 40),
+    ("baseline", 10),
+    ("status", 12),
+    ("sheet", 24),
+    ("capex (USD)", 20),
+    ("opex (USD)", 20),
+    ("total (USD)", 20),
+    ("budget (USD)", 20),
+    ("remaining (USD)", 20),
+    ("objective", 14),
+    ("objective value", 16),
+    ("alpha floor", 12),
+    ("alpha", 12),
+    ("agents", 12),
+    ("speedup (x)", 12),
+]
+
+
+def _comparison_figures(sh: Sheet, r: int, p: Plan) -> None:
+    """Objective, floor, alpha, agents and speedup of one scenario, formatted like the plan's Summary."""
+    sh.text(r, 9, p.objective.name)
+    sh.value(r, 10, float(p.objective.value), "usd" if p.objective.unit == "USD" else "x")
+    sh.value(r, 11, float(p.alpha_floor), "share")
+    sh.value(r, 12, None if p.alpha is None else float(p.alpha), "share")
+    sh.value(r, 13, float(p.agents), "int")
+    sh.value(r, 14, float(p.speedup), "x")
+
+
+def _comparison_row(wb: Any, sh: Sheet, i: int, run: Any, baseline: str) -> None:
+    """Row ``i`` (0-based, after the header) of the comparison Summary, and the scenario's own line-items sheet."""
+    sh.text(i, 0, run.name)
+    sh.ws.write_boolean(i, 1, run.name == baseline)
     if run.plan is None:
-        _set_text(sm.cell(r, 3), "infeasible")
-        _set_text(sm.cell(r, 10), run.error or "")
+        sh.text(i, 2, "infeasible")
+        sh.text(i, 9, run.error or "")
         return
-    title = sheet_title(i, run.name)
-    ws = wb.create_sheet(title)
-    col, last = _line_items_sheet(ws, run.plan)
-    ref = "'" + title.replace("'", "''") + "'"
-    _set_text(sm.cell(r, 3), run.plan.status.value)
-    _set_text(sm.cell(r, 4), title)
-    sm.cell(r, 5, value=f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})")
-    sm.cell(r, 6, value=f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})")
-    sm.cell(r, 7, value=f"=E{r}+F{r}")
-    sm.cell(r, 8, value=float(run.plan.budget_usd))
-    sm.cell(r, 9, value=f"=H{r}-G{r}")
-    for c in range(5, 10):
-        sm.cell(r, c).number_format = USD_FORMAT
-    _set_text(sm.cell(r, 10), run.plan.objective.name)
-    sm.cell(r, 11, value=float(run.plan.objective.value))
-    sm.cell(r, 12, value=float(run.plan.alpha_floor))
-    if run.plan.alpha is not None:
-        sm.cell(r, 13, value=float(run.plan.alpha))
-    sm.cell(r, 14, value=float(run.plan.agents))
-    sm.cell(r, 15, value=float(run.plan.speedup))
+    p, title = run.plan, sheet_title(i, run.name)
+    col, last = _line_items_sheet(wb, title, p)
+    ref, r = "'" + title.replace("'", "''") + "'", i + 1
+    sh.text(i, 2, p.status.value)
+    sh.text(i, 3, title)
+    capex, opex = p.cost_usd.capex, p.cost_usd.opex
+    sh.formula(i, 4, f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})", capex, "usd")
+    sh.formula(i, 5, f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})", opex, "usd")
+    sh.formula(i, 6, f"=E{r}+F{r}", capex + opex, "usd")
+    sh.value(i, 7, float(p.budget_usd), "usd")
+    sh.formula(i, 8, f"=H{r}-G{r}", p.budget_usd - capex - opex, "usd")
+    _comparison_figures(sh, i, p)
+
+
+GROUNDING_HEADERS = {
+    "alpha_floor": ("alpha floor", "share"),
+    "status": ("status", None),
+    "objective": ("objective", None),
+    "objective_value": ("objective value", "x"),
+    "alpha": ("alpha achieved", "share"),
+    "cost_usd": ("total cost (USD)", "usd"),
+    "progress": ("progress (x)", "x"),
+    "verification_share": ("verification share of spend", "share"),
+    **{f"{role}_usd": (f"{role} (USD)", "usd") for role in ROLES},
+}
+
+
+def _grounding_sheet(wb: Any, frame: Any) -> None:
+    """The price of grounding with readable headers (units) and formatted numbers."""
+    sh = Sheet(wb, "Price of grounding")
+    columns = list(frame.columns)
+    sh.header([GROUNDING_HEADERS.get(c, (c, None))[0] for c in columns], {i: 20 for i in range(len(columns))})
+    for r, rec in enumerate(frame.to_dict("records"), start=1):
+        for c, key in enumerate(columns):
+            fmt = GROUNDING_HEADERS.get(key, (key, "num"))[1]
+            if key == "objective_value" and rec.get("objective") == "min-cost":
+                fmt = "usd"
+            sh.value(r, c, rec[key], fmt)
+    sh.filter(len(frame), len(columns))
 
 
 def write_comparison_xlsx(comp: Any, path: Path) -> None:
-    """Summary sheet (one row per scenario, totals as formulas over each scenario's sheet), one
-    line-items sheet per scenario, and the price-of-grounding table."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """Summary sheet (one row per scenario, totals as formulas over each scenario's sheet, with
+    values), one line-items sheet per scenario, and the price-of-grounding table."""
+    import xlsxwriter
 
-    bold = Font(bold=True)
-    wb = Workbook()
-    sm = wb.active
-    sm.title = "Summary"
-    headers = [
-        "scenario",
-        "baseline",
-        "status",
-        "sheet",
-        "capex (USD)",
-        "opex (USD)",
-        "total (USD)",
-        "budget (USD)",
-        "remaining (USD)",
-        "objective",
-        "objective value",
-        "alpha floor",
-        "alpha",
-        "agents",
-        "speedup",
-    ]
-    sm.append(headers)
-    for c in sm[1]:
-        c.font = bold
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+    sh = Sheet(wb, "Summary")
+    sh.header([h for h, _ in COMPARISON_COLUMNS], {i: w for i, (_, w) in enumerate(COMPARISON_COLUMNS)})
     for i, run in enumerate(comp.runs, start=1):
-        _comparison_row(wb, sm, i, run, comp.baseline)
-    sm.column_dimensions["A"].width = 40
-    g = wb.create_sheet("Price of grounding")
-    frame = comp.grounding
-    g.append(list(frame.columns))
-    for c in g[1]:
-        c.font = bold
-    for rec in frame.to_dict("records"):
-        g.append([None if isinstance(v, float) and v != v else v for v in rec.values()])
-    wb.save(path)
+        _comparison_row(wb, sh, i, run, comp.baseline)
+    sh.filter(len(comp.runs), len(COMPARISON_COLUMNS))
+    _grounding_sheet(wb, comp.grounding)
+    wb.close()
 
 
 def comparison_summary_csv(comp: Any) -> str:

@@ -7,6 +7,7 @@ re-optimises or re-derives a decision. Money in USD, power in kW, memory in GB, 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from .solve import SolveResult
 
 BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
 Counts = dict[tuple[str, str], int]
+STRUCTURAL_FAMILIES = ("objective", "purchase")  # links between variables, never a limit a buyer can move
 
 REGIME_NOTES = {
     "anchored": "the floor keeps the exogenous share alpha_t at or above a positive value, so inf alpha_t > 0 and "
@@ -187,6 +189,12 @@ def speedup_detail(m: BuiltModel, flows: dict[str, float]) -> SpeedupDetail:
     )
 
 
+def delivered_speedup(m: BuiltModel, flows: dict[str, float]) -> float:
+    """The speedup the plan's agents deliver on the LP's curve (x): the interpolated curve at A, never
+    below the Z the LP counted. Min-cost leaves Z at 0 when no speedup target asks for it."""
+    return max(flows["Z"], float(m.inp.curve.interpolated(flows["A"])))
+
+
 def memory(m: BuiltModel, caps: Caps, flows: dict[str, float], counts: Counts) -> MemoryGB:
     """Agent contexts against free HBM of agent replicas and the capacity tier; contexts fill HBM
     first. Cost per GB: capex + opex of the agent replicas' units over their free HBM, and of the
@@ -293,7 +301,7 @@ def constraint_rows(m: BuiltModel) -> tuple[ConstraintRow, ...]:
         lhs, rhs = float(info.lhs.value() or 0.0), float(info.rhs.value() or 0.0)
         slack = rhs - lhs if info.sense == "<=" else lhs - rhs if info.sense == ">=" else 0.0
         tol = BINDING_RTOL * max(1.0, abs(rhs), abs(lhs))
-        binding = info.sense != "==" and info.family != "objective" and slack <= tol
+        binding = info.sense != "==" and info.family not in STRUCTURAL_FAMILIES and slack <= tol
         rows.append(ConstraintRow(info.name, info.family, info.description, info.unit, lhs, info.sense, rhs, max(slack, 0.0), binding))
     return tuple(rows)
 
@@ -319,6 +327,9 @@ def objective(m: BuiltModel, result: SolveResult, flows: dict[str, float], cost:
             "lexicographic_tolerance": s.progress.lexicographic_tolerance,
             "order": "maximise P, then minimise cost at that P",
         }
+        if s.procurement.min_progress_per_musd > 0:
+            weights["min_progress_per_musd"] = s.procurement.min_progress_per_musd
+            weights["order"] = "maximise P - min_progress_per_musd x cost (USD 1M), then minimise cost at that P"
         return Objective(m.inp.objective, flows["P"], "progress (x baseline research speed)", weights, result.objective)
     return Objective(m.inp.objective, cost.total, "USD", {"cost_usd": 1.0}, result.objective)
 
@@ -359,6 +370,20 @@ def symbols(m: BuiltModel, counts: Counts, flows: dict[str, float], alpha: float
     return tuple({"symbol": a, "meaning": b, "value": c, "unit": d} for a, b, c, d in rows)
 
 
+_ITEM_WARNING = re.compile(r"^price of (\S+) is ")
+
+
+def considered_warnings(warnings: list[str], considered: set[str]) -> tuple[str, ...]:
+    """The catalog's warnings that concern the plan: stale prices of items it considered (eligible
+    after the only/exclude filters, dominated ones included) and every warning about no item; each once."""
+    keep = []
+    for w in warnings:
+        hit = _ITEM_WARNING.match(w)
+        if hit is None or hit.group(1) in considered:
+            keep.append(w)
+    return tuple(dict.fromkeys(keep))
+
+
 def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dict[str, str], timings: Timings) -> Plan:
     """Read the solved model into a :class:`Plan` (marginal values are added by the caller)."""
     s = m.inp.scenario
@@ -394,7 +419,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         items=items,
         tokens=tokens,
         agents=flows["A"],
-        speedup=flows["Z"],
+        speedup=delivered_speedup(m, flows),
         speedup_detail=speedup_detail(m, flows),
         progress=progress(m, flows, tokens, set(binding)),
         memory_gb=memory(m, caps, flows, counts),
@@ -403,11 +428,12 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         serving=serving(m, flows),
         item_capabilities=item_capabilities(m.inp.caps),
         binding_constraints=binding,
+        explanations=(),
         constraints=rows,
         marginal_values={},
         objective=objective(m, result, flows, cost),
         solver=SolverInfo(result.solver, result.status.value, len(m.problem.variables()), len(m.problem.constraints)),
-        warnings=tuple(catalog.warnings),
+        warnings=considered_warnings(catalog.warnings, set(caps) | set(dominated)),
         catalog_overlays=tuple(catalog.overlays),
         dominated_items=dict(dominated),
         assumptions=s.to_flat(),

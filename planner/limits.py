@@ -49,6 +49,8 @@ SCENARIO_RANGES: dict[str, tuple[float, float]] = {
     "targets.agents": (0.0, 1e9),
     "targets.speedup": (0.0, 1e9),
     "mip_gap": (0.0, 0.05),
+    "procurement.max_models_per_role": (1, 100),
+    "procurement.min_progress_per_musd": (0.0, 1e6),
 }
 DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))
 

@@ -61,7 +61,9 @@ def kv_gb_per_agent(context_tokens: float, kv_bytes_per_token: float) -> float:
 def amdahl(n: np.ndarray | float, p: float) -> np.ndarray | float:
     """Amdahl speedup ``S(N) = 1 / ((1 - p) + p / N)``, written ``N / ((1-p) N + p)`` so S(0) = 0."""
     n = np.asarray(n, dtype=float)
-    return n / ((1.0 - p) * n + p)
+    denominator = (1.0 - p) * n + p
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.where(denominator > 0, n / safe, 0.0)  # N = 0 with p = 0: no agents, no speedup
 
 
 def usl(n: np.ndarray | float, sigma: float, kappa: float) -> np.ndarray | float:

@@ -15,6 +15,7 @@ import time
 from hwcatalog import Catalog, load_catalog
 
 from .diagnose import diagnose_infeasible
+from .explain import explain
 from .extract import extract
 from .marginals import marginal_values
 from .result import Plan, Timings
@@ -40,4 +41,5 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     timings = Timings(result.seconds, result.seconds + extra_s, 0.0)
     p = extract(model, result, catalog, prep.dominated, timings)
     timings = dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0)
-    return dataclasses.replace(p, marginal_values=values, timings=timings)
+    p = dataclasses.replace(p, marginal_values=values, timings=timings)
+    return dataclasses.replace(p, explanations=explain(p))

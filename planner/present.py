@@ -7,6 +7,7 @@ figures as numbers. Nothing here computes a decision: it formats a :class:`~plan
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +41,27 @@ def usd_short(x: Any) -> str:
     return f"USD {_scaled(x, ',.2f')}" if _finite(x) else "n/a"
 
 
+ZERO = 1e-9  # solver round-off: magnitudes below this print as 0
+
+
+def count(x: Any) -> str:
+    """A count as a whole number with thousands separators (``12,345``); ``n/a`` if missing."""
+    if not _finite(x):
+        return "n/a"
+    return f"{round(x):,}"
+
+
 def num(x: Any, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits and thousands separators; ``n/a`` if missing."""
+    """A number with ``digits`` significant digits and thousands separators; magnitudes below
+    :data:`ZERO` (solver round-off) print as ``0``; ``n/a`` if missing."""
     if isinstance(x, bool):
         return str(x)
     if not _finite(x):
         return "n/a"
-    if x == 0:
+    if abs(x) < ZERO:
         return "0"
+    if abs(x) < 1e-3:
+        return f"{x:.{digits}g}"
     if abs(x) >= 10**digits or float(x).is_integer():
         return f"{x:,.0f}" if abs(x) < 1e15 else f"{x:.{digits}g}"
     return f"{x:,.{max(0, digits - 1 - math.floor(math.log10(abs(x))))}f}"
@@ -58,11 +72,18 @@ def pct(x: Any, digits: int = 1) -> str:
 
 
 def tokens(x: Any) -> str:
-    """``1.23 T`` style token counts."""
-    return _scaled(x, ",.3g") if _finite(x) else "n/a"
+    """``1.23 T`` style token counts (SI-style suffix k, M, B, T; thousands of T as ``1,660 T``)."""
+    if not _finite(x):
+        return "n/a"
+    for div, suf in _SCALES:
+        if abs(x) >= div:
+            v = x / div
+            return f"{v:,.0f} {suf}" if abs(v) >= 100 else f"{v:.3g} {suf}"
+    return f"{x:,.0f}"
 
 
-FILTERS = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens}
+FILTERS: dict[str, Callable[[Any], str]] = {"usd": usd, "usd_short": usd_short, "num": num, "pct": pct, "tokens": tokens, "count": count}
+
 
 # -------------------------------------------------------------------------------------------- headline
 
@@ -177,9 +198,16 @@ def value_text(v: Any) -> str:
         return "none"
     if isinstance(v, (list, tuple)):
         return ", ".join(map(str, v)) if v else "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v:,}"
     if isinstance(v, float):
         return num(v, 6)
     return str(v)
+
+
+FILTERS["value"] = value_text
 
 
 def assumption_rows(p: Plan) -> list[dict[str, str]]:

@@ -28,7 +28,7 @@ from .charts import (
     chart_spend_by_role,
 )
 from .escape import markdown, terminal
-from .present import FILTERS, num, plan_tables, usd, usd_short
+from .present import FILTERS, count, num, plan_tables, tokens, usd, usd_short
 from .serialize import clean
 
 FORMATS = ("table", "md", "html", "json")
@@ -46,9 +46,29 @@ def _templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int = 140) -> str:
-    """Render rows as an aligned terminal table (rich). Cells are plain text: control characters
-    are removed and rich markup is never interpreted (:func:`planner.escape.terminal`)."""
+def terminal_width(default: int = 140) -> int:
+    """Columns of the terminal (``COLUMNS`` or the tty), ``default`` when unknown."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((default, 24)).columns)
+
+
+def natural_width(rows: list[dict[str, Any]], columns: list[tuple[str, str]], last_column_max: int = 60) -> int:
+    """Columns a table needs without breaking a cell (the last, free-text column counted up to
+    ``last_column_max``), borders and padding included."""
+    need = [max([len(label)] + [len(terminal(r.get(k, ""))) for r in rows]) for k, label in columns]
+    if need:
+        need[-1] = min(need[-1], last_column_max)
+    return sum(need) + 3 * len(need) + 1
+
+
+def texttable(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None, title: str | None = None, width: int | None = None
+) -> str:
+    """Render rows as an aligned terminal table (rich). Cells never break mid-word nor get cut: only
+    the last column wraps (at spaces); a table wider than the terminal keeps its natural width.
+    Cells are plain text: control characters are removed and rich markup is never interpreted
+    (:func:`planner.escape.terminal`)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -56,12 +76,14 @@ def texttable(rows: list[dict[str, Any]], columns: list[tuple[str, str]] | None 
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
     table = Table(title=None if title is None else Text(terminal(title)), show_lines=False, header_style="bold", title_justify="left")
     for i, (_, label) in enumerate(columns):
-        table.add_column(Text(terminal(label)), overflow="fold", no_wrap=i == 0)
+        last = i == len(columns) - 1
+        table.add_column(Text(terminal(label)), overflow="fold" if last else "ignore", no_wrap=not last)
     for r in rows:
         table.add_row(*[Text(terminal(r.get(k, ""))) for k, _ in columns])
     buf = io.StringIO()
+    width = max(width or terminal_width(), natural_width(rows, columns))
     Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
-    return buf.getvalue().rstrip("\n")
+    return "\n".join(line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines())
 
 
 def _finalizer(kind: str) -> Any:
@@ -172,17 +194,27 @@ def comparison_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         cell = {
             "name": r["name"] + (" (baseline)" if r.get("baseline") else ""),
             "status": r.get("status") or "",
-            "objective": num(r.get("objective_value"), 5) if ok else "",
+            "progress": num(r.get("objective_value"), 5) if ok and r.get("objective") == "max-progress" else "",
             "total": usd(r.get("total_usd")) if ok else "",
             "delta": usd(r.get("delta_total_usd")) if ok and r.get("delta_total_usd") is not None else "",
             "alpha": num(r.get("alpha"), 4) if ok else "",
-            "agents": num(r.get("agents"), 5) if ok else "",
+            "agents": count(r.get("agents")) if ok else "",
             "speedup": num(r.get("speedup"), 4) if ok else "",
         }
         for role in ROLE_COLOURS:
             cell[role] = usd_short(r.get(f"{role}_usd")) if ok else ""
         out.append(cell)
     return out
+
+
+def progress_unit_warning(comp: Any) -> str | None:
+    """A warning when max-progress scenarios measure progress in different units
+    (progress.tokens_per_unit differs), so their progress figures are not comparable."""
+    units = {r.name: r.scenario.progress.tokens_per_unit for r in comp.runs if r.scenario.objective == "max-progress"}
+    if len(set(units.values())) < 2:
+        return None
+    listed = ", ".join(f"{n}: {tokens(v)} tokens per unit" for n, v in units.items())
+    return f"progress units differ (progress.tokens_per_unit: {listed}); progress figures are not comparable across these scenarios"
 
 
 def comparison_context(comp: Any) -> dict[str, Any]:
@@ -194,6 +226,7 @@ def comparison_context(comp: Any) -> dict[str, Any]:
         "table_rows": comparison_rows(rows),
         "grounding": data["price_of_grounding"],
         "roles": list(ROLE_COLOURS),
+        "unit_warning": progress_unit_warning(comp),
     }
 
 

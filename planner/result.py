@@ -268,6 +268,7 @@ class Plan:
     serving: tuple[ServingLine, ...]
     item_capabilities: tuple[ItemCapability, ...]
     binding_constraints: tuple[str, ...]
+    explanations: tuple[str, ...]  # what limits the plan, in words (planner.explain)
     constraints: tuple[ConstraintRow, ...]
     marginal_values: dict[str, MarginalValue]
     objective: Objective

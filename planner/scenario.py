@@ -175,6 +175,19 @@ class CatalogSelection(_Strict):
     allow_cloud_only: bool = Field(default=False, description="Let cloud-only units with capitalised prices in (true/false)")
 
 
+class ProcurementSpec(_Strict):
+    """How a buyer orders: how many models per role, one accelerator family per training cluster,
+    and where buying stops paying."""
+
+    max_models_per_role: int = Field(default=2, ge=1, description="Most distinct catalog models bought for one role (models)")
+    one_training_family: bool = Field(
+        default=True, description="Train on one accelerator family (vendor) only, one collective-communication stack (true/false)"
+    )
+    min_progress_per_musd: float = Field(
+        default=0.0, ge=0, description="Stop buying when one more USD 1M adds less progress than this; 0 = off (progress/USD 1M)"
+    )
+
+
 class Scenario(_Strict):
     """Every assumption of one plan. Money in USD, power in kW, time in years or hours as named."""
 
@@ -194,6 +207,7 @@ class Scenario(_Strict):
     progress: ProgressSpec
     targets: Targets = Targets()
     catalog: CatalogSelection = CatalogSelection()
+    procurement: ProcurementSpec = ProcurementSpec()
     solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")

@@ -70,7 +70,22 @@ GOOD = (
 BAD = ("unit_cost_usd", "facility_kw", "agents_units_per_replica", "synthetic_units_per_replica")
 
 
-def dominated(caps: pd.DataFrame) -> dict[str, str]:
+PURCHASE_COLUMNS = ("order_multiple", "min_order_quantity")
+
+
+def purchase_terms(items: pd.DataFrame) -> pd.DataFrame:
+    """Per item: ``order_multiple`` and ``min_order_quantity`` (units; catalog attributes, 1 when
+    absent or blank) and ``family``, the lower-cased vendor a training cluster is built from."""
+    out = pd.DataFrame(index=items.index)
+    for col in PURCHASE_COLUMNS:
+        raw = items[col] if col in items.columns else pd.Series(1, index=items.index)
+        values = pd.to_numeric(raw, errors="coerce").fillna(1).clip(lower=1)
+        out[col] = values.round().astype(int)
+    out["family"] = items["vendor"].astype(str).str.strip().str.lower()
+    return out
+
+
+def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
     """Items another item of the same class beats or equals on every figure the LP uses.
 
     B dominates A when B delivers at least as much of every capability (training tokens per unit;
@@ -78,9 +93,16 @@ def dominated(caps: pd.DataFrame) -> dict[str, str]:
     more cost and power; any plan using A stays feasible and no dearer with
     B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
     from other verification units (their checks are capped separately). Exact ties keep the
-    smaller id. Returns ``{dropped id: dominating id}``.
+    smaller id. Items with other purchase terms (order multiple, minimum order) are never compared,
+    nor, with ``by_family`` (one family per training cluster), items of different families.
+    Returns ``{dropped id: dominating id}``.
     """
-    cls = (caps["category"] + ":" + (caps["kind"] == "fpga").map({True: "fpga", False: ""})).to_numpy()
+    cls = caps["category"] + ":" + (caps["kind"] == "fpga").map({True: "fpga", False: ""})
+    if "order_multiple" in caps.columns:
+        cls = cls + ":" + caps["order_multiple"].astype(str) + ":" + caps["min_order_quantity"].astype(str)
+    if by_family and "family" in caps.columns:
+        cls = cls + ":" + caps["family"]
+    cls = cls.to_numpy()
     good = caps[list(GOOD)].to_numpy(dtype=float)
     bad = caps[list(BAD)].to_numpy(dtype=float)
     ids = np.asarray(caps.index, dtype=object)
@@ -122,8 +144,9 @@ def prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
 
 
 def _prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
-    caps = capabilities(eligible_items(scenario, catalog), scenario)
-    drop = dominated(caps)
+    items = eligible_items(scenario, catalog)
+    caps = capabilities(items, scenario).join(purchase_terms(items))
+    drop = dominated(caps, by_family=scenario.procurement.one_training_family)
     try:
         curve = speedup_curve(scenario)
     except ValueError as exc:

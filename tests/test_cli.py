@@ -153,7 +153,18 @@ def test_bad_catalog_overlay_exit_1(run, tmp_path):
 def test_stale_price_warning_on_stderr(run):
     r = run(*TOY[:-1], "--max-price-age-days", "30")
     assert r.exit_code == 0
-    assert "warning: price of" in r.stderr
+    assert "warning: price of" not in r.stderr  # the toy items are fresh; stale bundled items were not considered
+    r = run("--budget", "1e8", "--only", "nvidia-h100-sxm,cpu-2x-epyc-9654", "--max-price-age-days", "30")
+    assert r.exit_code == 0
+    assert r.stderr.count("warning: price of nvidia-h100-sxm") == 1
+    assert "nvidia-b200" not in r.stderr and "intel-gaudi3" not in r.stderr
+    assert "warning:" not in r.stdout  # the terminal report does not repeat stderr's warnings
+
+
+def test_warnings_only_for_considered_items(run):
+    r = run("--budget", "1e9", "--exclude", "nvidia-b200,intel-gaudi3")
+    assert r.exit_code == 0
+    assert "warning" not in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------------------------------- catalog

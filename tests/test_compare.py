@@ -132,3 +132,17 @@ def test_cli_whatif_and_compare(tmp_path):
     assert r.exit_code == 1 and "alpha_flor" in r.stderr
     r = runner.invoke(cli, ["whatif", *TOY])
     assert r.exit_code == 2
+
+
+def test_compare_columns_per_unit_and_progress_unit_warning(toy_catalog):
+    from planner import load_scenario
+    from planner.compare import compare
+    from planner.report import render_comparison
+
+    base = with_changes(load_scenario(DATA / "toy-scenario.yaml"), {"objective": "max-progress", "budget_usd": 1e6})
+    other = with_changes(base, {"progress.tokens_per_unit": 1e13})
+    comp = compare([("a", base, {}), ("b", other, {})], toy_catalog)
+    for fmt in ("table", "md", "html"):
+        text = render_comparison(comp, fmt)
+        assert "progress units differ" in text, fmt
+        assert "progress (x)" in text and "total cost (USD)" in text, fmt

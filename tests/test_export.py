@@ -128,3 +128,64 @@ def test_libreoffice_recomputes_totals(evil_plan, tmp_path):
     total_row = summary[summary[0] == "total"].iloc[0]
     assert float(total_row[3]) == pytest.approx(evil_plan.cost_usd.total, rel=1e-9)
     assert float(total_row[1]) == pytest.approx(evil_plan.cost_usd.capex, rel=1e-9)
+
+
+def _summary_figures(path) -> dict:
+    """Summary sheet as read without recomputation: label -> value of column D (or the role row)."""
+    frame = pd.read_excel(path, sheet_name="Summary", header=None)
+    return {row[0]: list(row[1:]) for row in frame.itertuples(index=False) if isinstance(row[0], str)}
+
+
+def test_summary_cached_values_equal_json(catalog, tmp_path):
+    """pandas (no recomputation) reads every Summary figure as a number equal to the plan's JSON."""
+    from planner import load_scenario
+    from tests.conftest import EXAMPLES
+
+    p = plan(load_scenario(EXAMPLES / "mid-size-lab.yaml"), catalog, marginals=False)
+    d = p.to_dict()
+    figs = _summary_figures(write_export(p, tmp_path / "plan.xlsx", force=False))
+    for role in ("training", "inference", "verification", "memory"):
+        capex, opex, total = figs[role]
+        assert capex == pytest.approx(d["spend_by_role_capex_usd"][role]) and opex == pytest.approx(d["spend_by_role_opex_usd"][role])
+        assert total == pytest.approx(d["spend_by_role_usd"][role])
+    assert figs["total"] == pytest.approx([d["cost_usd"]["capex"], d["cost_usd"]["opex"], d["cost_usd"]["total"]])
+    assert figs["budget"][2] == pytest.approx(d["budget_usd"])
+    assert figs["remaining"][2] == pytest.approx(d["cost_usd"]["remaining_budget"], abs=1e-3)
+    assert figs["agents"][2] == pytest.approx(d["agents"]) and figs["speedup (x)"][2] == pytest.approx(d["speedup"])
+    assert figs["alpha achieved"][2] == pytest.approx(d["alpha"])
+    assert figs["plan total as solved (USD)"][2] == pytest.approx(d["cost_usd"]["total"])
+    for label, values in figs.items():
+        if label not in ("role", "status", "regime", "progress bottleneck"):
+            assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values if v == v), (label, values)
+
+
+def test_workbook_filters_frozen_headers_integer_formats(evil_plan, tmp_path):
+    wb = load_workbook(write_export(evil_plan, tmp_path / "plan.xlsx", force=False))
+    for name in ("Line items", "Assumptions", "Sources"):
+        assert wb[name].auto_filter.ref, name
+    for name in wb.sheetnames:
+        assert wb[name].freeze_panes == "A2", name
+    ws = wb["Line items"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(2, header.index("quantity") + 1).number_format == "#,##0"
+    assert ws.cell(2, header.index("lead time (weeks)") + 1).number_format in ("#,##0", "General")
+    assert ws.cell(2, header.index("extended price (USD)") + 1).number_format.startswith('"USD"')
+
+
+def test_comparison_workbook_formatted_like_plan(toy_catalog, tmp_path):
+    from planner import load_scenario
+    from planner.compare import compare, grid, parse_vary
+    from planner.export import write_comparison_export
+
+    comp = compare(grid(load_scenario(DATA / "toy-scenario.yaml"), [parse_vary("alpha_floor=0.2,0.6")]), toy_catalog, kind="whatif")
+    [x] = write_comparison_export(comp, tmp_path / "cmp.xlsx", force=False)
+    wb = load_workbook(x)
+    g = wb["Price of grounding"]
+    headers = [c.value for c in g[1]]
+    assert "alpha floor" in headers and "alpha_floor" not in headers and "total cost (USD)" in headers
+    assert g.cell(2, headers.index("total cost (USD)") + 1).number_format.startswith('"USD"')
+    for name in wb.sheetnames:
+        assert wb[name].freeze_panes == "A2" and wb[name].auto_filter.ref, name
+    summary = pd.read_excel(x, sheet_name="Summary")  # cached values, no recomputation
+    for run, total in zip(comp.runs, summary["total (USD)"], strict=True):
+        assert float(total) == pytest.approx(run.plan.cost_usd.total, rel=1e-9)

@@ -108,3 +108,62 @@ def test_strict_undefined():
 def test_unknown_format(toy_plan):
     with pytest.raises(ValueError, match="unknown format"):
         render_plan(toy_plan, "pdf")
+
+
+def test_numbers_human_readable():
+    from planner.present import count, num, tokens, value_text
+
+    assert num(-0.0000000000000000190333) == "0"
+    assert tokens(1.66e15) == "1,660 T" and "e+" not in tokens(1.955e15)
+    assert count(99996.9999) == "99,997"
+    assert value_text(5000000000.0) == "5,000,000,000" and value_text(None) == "none" and value_text([]) == "none"
+
+
+def test_speedup_and_agents_consistent_across_formats(catalog):
+    from planner import load_scenario, plan
+    from planner.present import num
+    from planner.report import render_plan
+    from tests.conftest import EXAMPLES
+
+    p = plan(load_scenario(EXAMPLES / "small-research-group.yaml"), catalog)
+    assert p.speedup > 1  # 50 agents deliver a speedup even when min-cost leaves Z free
+    text = num(p.speedup, 4) + "x"
+    for fmt in ("table", "md", "html"):
+        out = render_plan(p, fmt)
+        assert text in out, fmt
+        assert "speedup 0x" not in out
+    html = render_plan(p, "html")
+    for leak in (">None<", ">[]<", "5000000000.0", "e+0"):
+        assert leak not in html, leak
+
+
+def test_explanations_in_every_format(catalog):
+    from planner import load_scenario, plan, with_changes
+    from planner.report import render_plan
+
+    p = plan(with_changes(load_scenario(), {"budget_usd": 1e9, "catalog.only": ["nvidia-h100-sxm"]}), catalog)
+    assert any("Without a verification item the alpha floor" in e for e in p.explanations)
+    assert any("unspent" in e for e in p.explanations)
+    for fmt in ("table", "md", "html", "json"):
+        assert "Without a verification item" in render_plan(p, fmt), fmt
+
+
+def test_default_budget_explains_curve_end(catalog):
+    from planner import load_scenario, plan, with_changes
+
+    p = plan(with_changes(load_scenario(), {"budget_usd": 5e9}), catalog)
+    assert any("speedup curve ends" in e for e in p.explanations)
+    assert any("unspent" in e and "would buy about" in e for e in p.explanations)
+
+
+def test_catalog_list_fits_wide_terminal(monkeypatch):
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    r = CliRunner(env={"COLUMNS": "220"}).invoke(cli, ["catalog", "list", "-q"])
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 220
+    assert "accelerator" in r.stdout and "availability" in r.stdout  # no word broken across lines
+    assert "e+0" not in r.stdout

@@ -23,6 +23,7 @@ from .common import (
     quiet_option,
     scenario_flags,
     translate_errors,
+    warn,
 )
 
 PLAN_FORMATS = ("table", "md", "html", "json")
@@ -86,8 +87,9 @@ def run_command(**o: Any) -> None:
 
         over.setdefault("data", {})["external_tokens"] = sum(external_tokens_by_period(measurement, o["alpha_level"]).values())
     scenario = load_scenario(o["scenario_file"], over)
-    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], quiet=True)
     result = plan(scenario, catalog)
+    warn(result.warnings, o["quiet"])  # only the items this plan considered, once
     if measurement is not None:
         import dataclasses
 

@@ -174,6 +174,49 @@ def define_progress(m: BuiltModel) -> None:
     )
 
 
+def define_order_multiples(m: BuiltModel) -> None:
+    """Units come in whole orders: count = order_multiple x lots, lots integer (units)."""
+    caps = m.inp.caps
+    for (item_id, role), lots in m.lots.items():
+        multiple = int(caps.at[item_id, "order_multiple"])
+        name = f"order_multiple_{_key(item_id)}_{role}"
+        m.add(name, "purchase", m.count[(item_id, role)], "==", multiple * lots, f"{item_id} {role}: units = {multiple} x lots", "units")
+
+
+def define_minimum_orders(m: BuiltModel) -> None:
+    """A line exists or not: count <= big_M x bought, and count >= min_order_quantity x bought
+    where the minimum exceeds the order multiple (units; big_M is the budget over the unit cost)."""
+    caps = m.inp.caps
+    for (item_id, role), z in m.bought.items():
+        count, key = m.count[(item_id, role)], f"{_key(item_id)}_{role}"
+        m.add(f"bought_{key}", "purchase", count, "<=", m.count_ub[(item_id, role)] * z, f"{item_id} {role}: units only if bought", "units")
+        least = int(caps.at[item_id, "min_order_quantity"])
+        if least > int(caps.at[item_id, "order_multiple"]):
+            m.add(f"min_order_{key}", "purchase", count, ">=", least * z, f"{item_id} {role}: at least {least} units if bought", "units")
+
+
+def define_models_per_role(m: BuiltModel) -> None:
+    """sum over items of bought(item, role) <= procurement.max_models_per_role, per role (models)."""
+    most = m.inp.scenario.procurement.max_models_per_role
+    for role in ("training", "inference", "verification", "memory"):
+        flags = [z for (_, r), z in m.bought.items() if r == role]
+        if len(flags) > most:
+            m.add(f"models_{role}", "procurement", pulp.lpSum(flags), "<=", most, f"distinct {role} models <= {most}", "models")
+
+
+def define_training_family(m: BuiltModel) -> None:
+    """One accelerator family per training cluster: bought(item, training) <= family(item's
+    vendor), and sum of families <= 1 (procurement.one_training_family)."""
+    if not m.family:
+        return
+    caps = m.inp.caps
+    for (item_id, role), z in m.bought.items():
+        if role == "training":
+            fam = str(caps.at[item_id, "family"])
+            m.add(f"family_{_key(item_id)}", "purchase", z, "<=", m.family[fam], f"{item_id} trains only in a {fam} cluster", "models")
+    m.add("training_family", "procurement", pulp.lpSum(m.family.values()), "<=", 1, "accelerator families in training <= 1", "families")
+
+
 # A new constraint family is one define_* function above and one line here.
 FAMILIES = (
     define_budget,
@@ -186,6 +229,10 @@ FAMILIES = (
     define_scaling,
     define_targets,
     define_progress,
+    define_order_multiples,
+    define_minimum_orders,
+    define_models_per_role,
+    define_training_family,
 )
 
 

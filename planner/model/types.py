@@ -104,6 +104,11 @@ class BuiltModel:
     cost_musd: pulp.LpAffineExpression
     power_kw: pulp.LpAffineExpression
     constraints: dict[str, ConstraintInfo] = field(default_factory=dict)
+    # purchase granularity (define_purchase_variables): order lots, bought-or-not binaries, families
+    lots: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)  # count = order_multiple x lots
+    bought: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)  # 1 if the (item, role) line exists
+    family: dict[str, pulp.LpVariable] = field(default_factory=dict)  # 1 if the training cluster is of this family
+    count_ub: dict[tuple[str, str], float] = field(default_factory=dict)  # big-M of each count (units)
 
     def add(self, name: str, family: str, lhs: Any, sense: str, rhs: Any, description: str, unit: str) -> None:
         """Add the named constraint ``lhs sense rhs`` (names are deterministic and unique)."""

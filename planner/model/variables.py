@@ -41,10 +41,10 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
         if row["category"] == "accelerator":
             for use in ("synthetic", "agents"):
                 replicas.update(_replica_variable(inp, item_id, row, use, cat))
-    flow = Flows(**{name: pulp.LpVariable(name, lowBound=0) for name in FLOW_NAMES})
+    flow = Flows(**{name: pulp.LpVariable(name, lowBound=0, cat=flow_category(name, inp)) for name in FLOW_NAMES})
     cost_terms = [(count[k], float(caps.at[k[0], "unit_cost_usd"]) / MUSD) for k in count]
     power_terms = [(count[k], float(caps.at[k[0], "facility_kw"])) for k in count]
-    return BuiltModel(
+    model = BuiltModel(
         inp=inp,
         problem=problem,
         count=count,
@@ -53,6 +53,8 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
         cost_musd=pulp.LpAffineExpression(cost_terms),
         power_kw=pulp.LpAffineExpression(power_terms),
     )
+    define_purchase_variables(model)
+    return model
 
 
 def _replica_variable(inp: ModelInput, item_id: str, row: pd.Series, use: str, cat: str) -> dict[tuple[str, str], pulp.LpVariable]:
@@ -65,3 +67,47 @@ def _replica_variable(inp: ModelInput, item_id: str, row: pd.Series, use: str, c
     if inp.budget_usd is not None and row["unit_cost_usd"] > 0:
         ub = math.floor(inp.budget_usd / (row["unit_cost_usd"] * units) + 1e-9)
     return {(item_id, use): pulp.LpVariable(var_name("r", item_id, use), lowBound=0, upBound=ub, cat=cat)}
+
+
+def flow_category(name: str, inp: ModelInput) -> str:
+    """Agents ``A`` are whole agents (integer) unless the input is relaxed; other flows are continuous."""
+    return pulp.LpInteger if name == "A" and not inp.relaxed else pulp.LpContinuous
+
+
+BIG_M_BUDGET_FACTOR = 100.0  # without a budget (least-budget diagnosis), counts are bounded by 100x the scenario's budget
+
+
+def count_bound(inp: ModelInput, unit_cost_usd: float) -> float:
+    """The most units of one item any plan can buy (the big-M of its bought-or-not binary): the
+    budget over the unit cost, or 100x the scenario's budget when the budget is dropped."""
+    budget = inp.budget_usd if inp.budget_usd is not None else BIG_M_BUDGET_FACTOR * inp.scenario.budget_usd
+    return float(math.floor(budget / unit_cost_usd + 1e-9)) if unit_cost_usd > 0 else 1e9
+
+
+def needs_binaries(inp: ModelInput, role: str, items_in_role: int) -> bool:
+    """Bought-or-not binaries are needed when a role may hold more models than allowed, or for
+    the one-family rule in training (minimum orders add their own, see define_purchase_variables)."""
+    proc = inp.scenario.procurement
+    return items_in_role > proc.max_models_per_role or (role == "training" and proc.one_training_family)
+
+
+def define_purchase_variables(m: BuiltModel) -> None:
+    """Order lots (``count = order_multiple x lots``, integer lots) where the multiple exceeds 1,
+    bought-or-not binaries where a model limit, a family rule or a minimum order needs them, and
+    one binary per accelerator family for the training cluster. Relaxed inputs make them continuous."""
+    inp, caps = m.inp, m.inp.caps
+    cat_int = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
+    cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
+    per_role = {r: sum(1 for _, role in m.count if role == r) for _, r in m.count}
+    for item_id, role in m.count:
+        multiple, least = int(caps.at[item_id, "order_multiple"]), int(caps.at[item_id, "min_order_quantity"])
+        ub = count_bound(inp, float(caps.at[item_id, "unit_cost_usd"]))
+        m.count_ub[(item_id, role)] = ub
+        if multiple > 1:
+            m.lots[(item_id, role)] = pulp.LpVariable(var_name("k", item_id, role), lowBound=0, upBound=ub // multiple, cat=cat_int)
+        if least > multiple or needs_binaries(inp, role, per_role[role]):
+            m.bought[(item_id, role)] = pulp.LpVariable(var_name("z", item_id, role), lowBound=0, upBound=1, cat=cat_bin)
+    if inp.scenario.procurement.one_training_family:
+        families = sorted({str(caps.at[i, "family"]) for i, r in m.count if r == "training"})
+        for fam in families:
+            m.family[fam] = pulp.LpVariable(var_name("f", fam, "training"), lowBound=0, upBound=1, cat=cat_bin)

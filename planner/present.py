@@ -219,11 +219,46 @@ def assumption_rows(p: Plan) -> list[dict[str, str]]:
     ]
 
 
+def serving_rows(p: Plan) -> list[dict[str, str]]:
+    """Replicas per (item, workload) with their shape and what binds their number."""
+    shapes = {(c.id, w): getattr(c, w) for c in p.item_capabilities for w in ("agents", "synthetic")}
+    rows = []
+    for sv in p.serving:
+        shape = shapes.get((sv.id, sv.workload))
+        rows.append(
+            {
+                "id": sv.id,
+                "workload": sv.workload,
+                "replicas": f"{sv.replicas:,}",
+                "devices": f"{sv.devices:,}",
+                "per_replica": "" if shape is None else f"{shape.devices_per_replica:,}",
+                "batch": "" if shape is None else f"{shape.batch:,}",
+                "tps_device": "" if shape is None else num(shape.tokens_per_s_per_device, 4),
+                "bound": "" if shape is None else shape.bound,
+                "binds": sv.binds,
+            }
+        )
+    return rows
+
+
+def training_line(p: Plan) -> str:
+    """One sentence on the training fleet: devices, FLOP, device-hours and days to train."""
+    t = p.training
+    if not t.devices:
+        return "Training fleet: none bought."
+    return (
+        f"Training fleet: {t.devices:,} devices train {tokens(t.tokens)} tokens ({t.flop:.3g} FLOP) in "
+        f"{num(t.device_hours, 4)} device-hours, {num(t.days_to_train, 3)} days of wall clock."
+    )
+
+
 def plan_tables(p: Plan) -> dict[str, Any]:
     """Every table a plan report shows, as rows of text cells."""
     return {
         "headline": headline(p),
         "lines": line_rows(p),
+        "serving": serving_rows(p),
+        "training_line": training_line(p),
         "spend": spend_rows(p),
         "binding": binding_rows(p),
         "marginals": marginal_rows(p),

@@ -167,3 +167,14 @@ def test_catalog_list_fits_wide_terminal(monkeypatch):
     assert max(len(line) for line in lines) <= 220
     assert "accelerator" in r.stdout and "availability" in r.stdout  # no word broken across lines
     assert "e+0" not in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "html"])
+def test_reports_show_replicas_and_training_fleet(fmt):
+    """Every format shows the serving table (devices per replica, what sets the count) and the training fleet."""
+    from planner import load_scenario, plan
+    from planner.report import render_plan
+    from tests.conftest import DATA
+
+    text = render_plan(plan(load_scenario(DATA / "moe-8t-one-agent.yaml"), marginals=False), fmt)
+    assert "devices/replica" in text and "replica size" in text and "Training fleet" in text

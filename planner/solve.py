@@ -15,14 +15,13 @@ from .errors import SolverError
 
 DEFAULT_GAP_REL = 1e-4
 TIME_LIMIT_S = 120
-# CBC's cut generators proved invalid bounds on some of these models: with cuts on, CBC reported
-# "optimal" within a 1e-6 gap at a plan 1.46e-4 short of one HiGHS found and CBC itself accepts
-# (default scenario, budget USD 27.9M, alpha floor 0.3). Branch and bound without cuts was right
-# on every case of a 120-plan sweep against HiGHS and 25% faster (docs/model.md, "Solvers").
-CBC_OPTIONS = ("cuts off", "integerTolerance 1e-9")
-# With purchase binaries (n <= M z, M up to budget / unit cost ~ 1e5-1e6), CBC's default integrality
-# tolerance (1e-6) let z = 1e-6 carry a fraction of a unit and proved a wrong bound: "optimal" at a
-# cost 2.3e-4 above a plan it accepts (long-context-agents, USD 12B). 1e-9 closes it, as for HiGHS.
+# CBC's default integrality tolerance (1e-6) let a near-zero purchase binary (n <= M z, M up to
+# budget / unit cost) carry part of a unit, so CBC proved wrong bounds and claimed "optimal" short of
+# plans it accepts (long-context-agents at USD 12B: 2.3e-4 over; with cuts on, the default scenario
+# at USD 27.9M and floor 0.3: 1.46e-4 short). With 1e-9 CBC agrees with HiGHS within the gap on
+# every example (tests/test_optimality.py) and keeps its cut generators: without them the frontier
+# example took 70 s and stopped at a worse plan (docs/model.md, "Solving").
+CBC_OPTIONS = ("integerTolerance 1e-9",)
 # HiGHS with its default integrality tolerance (1e-6) reported "optimal" within a 1e-6 gap at a
 # plan 0.2% short of one CBC found and HiGHS itself accepts with the integers fixed (frontier lab,
 # USD 2.7M); a 1e-9 tolerance, as presolve off did, finds it. Checked by tests/test_optimality.py.

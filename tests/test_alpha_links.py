@@ -55,3 +55,14 @@ def test_collapse_from_measured_history():
     d = json.loads(r.stdout)
     assert d["history"]["regime"] in ("anchored", "collapse-prone")
     assert d["simulations"][0]["effective_alpha"][0] > d["simulations"][0]["effective_alpha"][3]
+
+
+def test_cli_unknown_choices_match_the_library():
+    from planner.alpha import UNKNOWN_POLICIES
+    from planner.cli.common import alpha_unknown_option
+
+    @alpha_unknown_option
+    def f(alpha_unknown):  # pragma: no cover - only the option is inspected
+        return alpha_unknown
+
+    assert set(f.__click_params__[0].type.choices) == set(UNKNOWN_POLICIES)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .common import FiniteFloatRange, emit, force_option, options, output_option, translate_errors
+from .common import FiniteFloatRange, alpha_unknown_option, emit, force_option, options, output_option, translate_errors
 
 DEFAULT_COLLAPSE_SAMPLES = 100
 MAX_RUN_GENERATIONS = 2_000_000_000  # about 5 minutes of gaussian simulation on one core (4e6 took 0.5-0.9 s in bench/bench_collapse.py)
@@ -61,13 +61,7 @@ MAX_RUN_GENERATIONS = 2_000_000_000  # about 5 minutes of gaussian simulation on
         type=click.Path(dir_okay=False),
         help="Start from the alpha_t measured in training-data manifests (one generation per period; the last value repeats).",
     ),
-    click.option(
-        "--alpha-unknown",
-        type=click.Choice(["synthetic", "exclude", "estimate"]),
-        default="synthetic",
-        show_default=True,
-        help="With --alpha-from: how shards of unknown origin count.",
-    ),
+    alpha_unknown_option,
     output_option,
     force_option,
 )

@@ -123,6 +123,13 @@ catalog_option = click.option(
     type=click.Path(dir_okay=False),
     help="Overlay file (CSV or YAML) merged over the bundled catalog; repeatable.",
 )
+alpha_unknown_option = click.option(
+    "--alpha-unknown",
+    type=click.Choice(["synthetic", "exclude", "estimate"]),  # planner.alpha.UNKNOWN_POLICIES, kept here for a light start-up
+    default="synthetic",
+    show_default=True,
+    help="With --alpha-from: how shards of unknown origin count.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
 force_option = click.option("--force", is_flag=True, help="Overwrite --output and --export files if they exist.")
 output_option = click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file (atomically).")

@@ -9,6 +9,7 @@ import click
 from .common import (
     FiniteFloatRange,
     age_option,
+    alpha_unknown_option,
     catalog_option,
     check_outputs,
     emit,
@@ -47,13 +48,7 @@ PLAN_FORMATS = ("table", "md", "html", "json")
         type=click.Path(dir_okay=False),
         help="Training-data manifest(s) (CSV, JSON Lines or Croissant): check the floor against the measured alpha.",
     ),
-    click.option(
-        "--alpha-unknown",
-        type=click.Choice(["synthetic", "exclude", "estimate"]),
-        default="synthetic",
-        show_default=True,
-        help="With --alpha-from: how shards of unknown origin count.",
-    ),
+    alpha_unknown_option,
     click.option(
         "--alpha-level", type=FiniteFloatRange(0.5, 0.999), default=0.95, show_default=True, help="With --alpha-from: confidence level."
     ),

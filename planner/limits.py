@@ -51,6 +51,8 @@ SCENARIO_RANGES: dict[str, tuple[float, float]] = {
     "mip_gap": (0.0, 0.05),
     "procurement.max_models_per_role": (1, 100),
     "procurement.min_progress_per_musd": (0.0, 1e6),
+    "costs.cost_of_capital": (0.0, 1.0),
+    "costs.lifetime_years": (0.25, 20.0),
 }
 DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))
 

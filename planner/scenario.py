@@ -188,6 +188,17 @@ class ProcurementSpec(_Strict):
     )
 
 
+class CostSpec(_Strict):
+    """How capital cost is charged in time (``planner.costs``): the view, the cost of capital and
+    the service life of owned hardware."""
+
+    view: Literal["cash", "amortised"] = Field(
+        default="cash", description="Cost view the budget applies to: cash (price paid at purchase) or amortised (cash | amortised)"
+    )
+    cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="Cost of capital, the discount rate (fraction/year)")
+    lifetime_years: float = Field(default=5.0, gt=0, le=20, description="Service life of owned hardware, for depreciation (years)")
+
+
 class Scenario(_Strict):
     """Every assumption of one plan. Money in USD, power in kW, time in years or hours as named."""
 
@@ -208,6 +219,7 @@ class Scenario(_Strict):
     targets: Targets = Targets()
     catalog: CatalogSelection = CatalogSelection()
     procurement: ProcurementSpec = ProcurementSpec()
+    costs: CostSpec = CostSpec()
     solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")

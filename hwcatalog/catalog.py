@@ -60,6 +60,7 @@ class Catalog:
     overlays: tuple[str, ...] = ()
     disabled: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    offers: pd.DataFrame | None = None  # rental offers (hwcatalog.offers), None for none
 
     @property
     def ids(self) -> list[str]:

@@ -6,6 +6,7 @@ re-optimises or re-derives a decision. Money in USD, power in kW, memory in GB, 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
@@ -16,6 +17,7 @@ import pandas as pd
 from hwcatalog import Catalog
 
 from . import __version__
+from .extract_costs import break_even_rows, line_costs, plan_costs, reason, unit_costs
 from .model.types import GTOK, BuiltModel
 from .physics import kv_gb_per_agent
 from .result import (
@@ -88,18 +90,34 @@ def bought(caps: Caps, counts: Counts, column: str, role: str | None = None) -> 
     return sum((q * float(caps[i][column]) for (i, r), q in counts.items() if q and (role is None or r == role)), 0.0)
 
 
-def _price_source(catalog: Catalog, item_id: str) -> dict[str, Any] | None:
+def _price_source(catalog: Catalog, item_id: str, attributes: tuple[str, ...] = ("price_usd", "usd_per_hour")) -> dict[str, Any] | None:
     fig = catalog.figures
-    rows = fig[(fig["item_id"] == item_id) & (fig["attribute"].isin(["price_usd", "usd_per_hour"]))]
+    rows = fig[(fig["item_id"] == item_id) & (fig["attribute"].isin(list(attributes)))]
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
-def _line_item(m: BuiltModel, catalog: Catalog, item_id: str, role: str, q: int) -> LineItem:
-    c, it = m.inp.caps.loc[item_id], catalog.items.loc[item_id]  # only for bought lines
-    src = _price_source(catalog, item_id)
-    unit_opex = float(c["energy_usd"] + c["maintenance_usd"] + c["labour_usd"])
+def _offer_source(c: pd.Series, catalog: Catalog) -> dict[str, Any] | None:
+    """The offer behind a rented line, as a price source (basis ``offer``)."""
+    offers = catalog.offers
+    if offers is None:
+        return None
+    hit = offers[(offers["item"] == c["base_id"]) & (offers["provider"] == c["provider"]) & (offers["mode"] == c["mode"])]
+    hit = hit[hit["usd_per_device_hour"] == c["offer_usd_per_device_hour"]]
+    if hit.empty:
+        return None
+    o = hit.iloc[0]
+    return {"basis": "offer", "source": o["source"], "source_date": str(o["date"]), "origin": o.get("origin", "bundled")}
+
+
+def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int) -> LineItem:
+    c = m.inp.caps.loc[caps_id]  # only for bought lines
+    item_id, rented = str(c["base_id"]), c["mode"] != "own"
+    it = catalog.items.loc[item_id]
+    src = _offer_source(c, catalog) if rented else _price_source(catalog, item_id)
+    host = None if rented else _price_source(catalog, item_id, ("host_share_usd",))
     lead = it.get("lead_time_weeks")
     inference = role == "inference"
+    price, host_usd = (0.0, 0.0) if rented else (_num(it.get("price_usd")), _num(it.get("host_share_usd")))
     return LineItem(
         id=item_id,
         name=str(it["name"]),
@@ -110,20 +128,31 @@ def _line_item(m: BuiltModel, catalog: Catalog, item_id: str, role: str, q: int)
         quantity=q,
         unit_price_usd=float(c["unit_capex_usd"]),
         extended_price_usd=q * float(c["unit_capex_usd"]),
-        unit_opex_usd=unit_opex,
-        extended_opex_usd=q * unit_opex,
         power_kw=q * float(c["facility_kw"]) / m.inp.scenario.facility.pue,
         facility_kw=q * float(c["facility_kw"]),
         price_basis=None if src is None else src["basis"],
         price_source=None if src is None else src["source"],
         price_date=None if src is None else src["source_date"],
         price_origin=None if src is None else src["origin"],
-        lead_time_weeks=None if lead is None or lead != lead else float(lead),
-        synthetic_units=_units(m, item_id, "synthetic") if inference else None,
-        agent_units=_units(m, item_id, "agents") if inference else None,
-        synthetic_replicas=_replicas(m, item_id, "synthetic") if inference else None,
-        agent_replicas=_replicas(m, item_id, "agents") if inference else None,
+        lead_time_weeks=None if rented or lead is None or lead != lead else float(lead),
+        synthetic_units=_units(m, caps_id, "synthetic") if inference else None,
+        agent_units=_units(m, caps_id, "agents") if inference else None,
+        synthetic_replicas=_replicas(m, caps_id, "synthetic") if inference else None,
+        agent_replicas=_replicas(m, caps_id, "agents") if inference else None,
+        mode=str(c["mode"]),
+        provider=str(c["provider"]) if rented else None,
+        region=(str(c["region"]) or None) if rented else None,
+        offer_id=caps_id if rented else None,
+        unit_device_price_usd=price,
+        unit_host_share_usd=host_usd,
+        host_share_basis=None if host is None else host["basis"],
+        host_share_source=None if host is None else host["source"],
+        **line_costs(m, caps_id, q),
     )
+
+
+def _num(v: Any) -> float:
+    return 0.0 if v is None or v != v else float(v)
 
 
 def _replicas(m: BuiltModel, item_id: str, workload: str) -> int:
@@ -144,17 +173,9 @@ def line_items(m: BuiltModel, catalog: Catalog, counts: Counts) -> tuple[LineIte
     return tuple(sorted(rows, key=lambda li: (order[li.role], -li.extended_price_usd)))
 
 
-def costs(caps: Caps, counts: Counts, budget_usd: float) -> CostUSD:
-    """Capex and opex (energy, maintenance, labour) of the integer counts, as the LP multiplied them."""
-    energy, maint, labour = (bought(caps, counts, c) for c in ("energy_usd", "maintenance_usd", "labour_usd"))
-    capex = bought(caps, counts, "unit_capex_usd")
-    total = capex + energy + maint + labour
-    return CostUSD(capex, energy + maint + labour, total, energy, maint, labour, budget_usd - total)
-
-
 def spend_by_role(items: tuple[LineItem, ...], total_usd: float) -> dict[str, dict[str, float]]:
-    """Per role: capex, opex, total (USD) and share of the plan's total."""
-    capex = {r: sum((li.extended_price_usd for li in items if li.role == r), 0.0) for r in ROLES}
+    """Per role: capital (in the cost view), opex, total (USD) and share of the plan's total."""
+    capex = {r: sum((li.extended_capital_usd for li in items if li.role == r), 0.0) for r in ROLES}
     opex = {r: sum((li.extended_opex_usd for li in items if li.role == r), 0.0) for r in ROLES}
     total = {r: capex[r] + opex[r] for r in ROLES}
     share = {r: total[r] / total_usd if total_usd > 0 else 0.0 for r in ROLES}
@@ -392,8 +413,10 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
     counts = purchase_counts(m)
     flows = m.flow.values()
     items = line_items(m, catalog, counts)
-    cost = costs(caps, counts, budget_usd)
+    cost = plan_costs(items, budget_usd, s.costs.view)
     spend = spend_by_role(items, cost.total)
+    even = break_even_rows(m, catalog, items)
+    items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction)) for li in items)
     tokens = token_flows(m, caps, flows, counts)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
     rows = constraint_rows(m)
@@ -443,4 +466,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         capabilities=m.inp.caps,
         symbols=symbols(m, counts, flows, alpha, cost, pw),
         sources={i: catalog.sources(i) for i in sorted({li.id for li in items})},
+        unit_costs=unit_costs(m, items, spend["total"], flows),
+        break_even=even,
+        busy_fraction=s.acquisition.busy_fraction,
     )

@@ -53,6 +53,21 @@ SCENARIO_RANGES: dict[str, tuple[float, float]] = {
     "procurement.min_progress_per_musd": (0.0, 1e6),
     "costs.cost_of_capital": (0.0, 1.0),
     "costs.lifetime_years": (0.25, 20.0),
+    "costs.network_usd_per_accelerator_two_tier": (0.0, 1e6),
+    "costs.network_usd_per_accelerator_three_tier": (0.0, 1e6),
+    "costs.network_two_tier_max_accelerators": (1.0, 1e7),
+    "costs.storage_usd_per_pb": (0.0, 1e8),
+    "costs.storage_pb_per_accelerator": (0.0, 10.0),
+    "costs.colocation_usd_per_kw_month": (0.0, 10000.0),
+    "costs.datacenter_usd_per_mw": (0.0, 1e9),
+    "costs.datacenter_lifetime_years": (1.0, 40.0),
+    "costs.staff_accelerators_per_fte": (1.0, 1e7),
+    "costs.staff_usd_per_fte_year": (0.0, 1e7),
+    "costs.software_usd_per_accelerator_year": (0.0, 1e6),
+    "costs.insurance_tax_rate_per_year": (0.0, 0.2),
+    "acquisition.busy_fraction": (1e-3, 1.0),
+    "acquisition.spot_availability": (0.01, 1.0),
+    "acquisition.spot_preemption_overhead": (0.0, 0.99),
 }
 DATE_RANGE = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))
 

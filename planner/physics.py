@@ -20,6 +20,7 @@ from hwcatalog.queries import unit_capex_usd
 
 from .scenario import Scenario
 from .serving import Device, best_shape, workloads
+from .tco import COMPONENTS, network_tier3_usd, owned_components
 
 SECONDS_PER_HOUR = 3600.0
 TFLOPS = 1e12
@@ -136,20 +137,23 @@ def speedup_curve(scenario: Scenario) -> SpeedupCurve:
 
 
 def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """What one unit of each item costs and delivers over the horizon.
+    """What one owned unit of each item costs and delivers over the horizon.
 
     Columns (per unit):
 
-    * ``unit_capex_usd`` = price_usd + host_share_usd (0 for audit);
-    * ``energy_usd`` = power_kw * PUE * horizon hours * USD/kWh;
-    * ``maintenance_usd`` = maintenance rate * capex * years;
-    * ``labour_usd`` (audit) = usd_per_hour * hours_per_year * years;
-    * ``unit_cost_usd`` = capex + energy + maintenance + labour;
+    * ``unit_capex_usd`` = price_usd + host_share_usd, the purchase price (0 for audit);
+    * one ``<component>_usd`` column per cost component of :mod:`planner.tco` (device, host,
+      network, storage, datacenter, colocation, staff, software, insurance, energy = power_kw *
+      PUE * busy hours * USD/kWh, maintenance = rate * (price + host) * years, labour for
+      reviewers, rental 0), capital components charged in ``costs.view``;
+    * ``unit_cost_usd`` = the sum of the components; ``network_tier3_usd``, the extra when the
+      owned fleet needs a three-tier fabric;
     * ``facility_kw`` = power_kw * PUE;
     * ``train_tokens`` (6ND rule), ``synthetic_tokens`` and ``agent_tokens`` (roofline decode at
       the synthetic and agent batch/context) over the productive seconds, ``kv_free_gb``
       (accelerators), ``verified_tokens`` (checks * tokens_per_check; verification and audit),
-      ``capacity_gb`` (memory).
+      ``capacity_gb`` (memory);
+    * acquisition: ``mode`` own, ``base_id`` the item itself, ``max_units`` unbounded.
     """
     capex_usd = unit_capex_usd(items)
     rows = []
@@ -157,7 +161,7 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         capex = 0.0 if it["category"] == "audit" else float(capex_usd[item_id])
         row = _cost_row(str(item_id), it, capex, scenario)
         row.update(_DELIVERS[it["category"]](it, scenario))
-        row["unit_cost_usd"] = row["unit_capex_usd"] + row["energy_usd"] + row["maintenance_usd"] + row["labour_usd"]
+        row["unit_cost_usd"] = sum(row[f"{k}_usd"] for k in COMPONENTS)
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("id", drop=False)
     frame.index.name = None
@@ -182,19 +186,25 @@ CAPABILITY_COLUMNS = (
 
 
 def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dict[str, Any]:
-    """Cost and power of one unit over the horizon; every capability column starts at 0."""
+    """Cost components and power of one owned unit over the horizon; every capability column
+    starts at 0."""
     power_kw = _num(it.get("power_kw"), 0.0)
     return {
         "id": item_id,
         "category": it["category"],
         "kind": it["kind"],
         "unit_capex_usd": capex_usd,
-        "energy_usd": power_kw * s.facility.pue * s.horizon_hours * s.facility.electricity_usd_per_kwh,
-        "maintenance_usd": capex_usd * s.facility.maintenance_rate_per_year * s.horizon_years,
-        "labour_usd": 0.0,
+        **{f"{k}_usd": v for k, v in owned_components(it, s).items()},
+        "network_tier3_usd": network_tier3_usd(it, s),
         "facility_kw": power_kw * s.facility.pue,
         "devices_per_unit": 0,
         "shapes": {},
+        "mode": "own",
+        "provider": "",
+        "region": "",
+        "base_id": item_id,
+        "max_units": math.inf,
+        "offer_usd_per_device_hour": math.nan,
         **dict.fromkeys(CAPABILITY_COLUMNS, 0.0),
     }
 

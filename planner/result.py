@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 ROLES = ("training", "inference", "verification", "memory")
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 CONTEXT = {"json": False}  # a field kept for reports and exports, not part of the JSON contract
@@ -59,11 +59,27 @@ class LineItem:
     agent_units: float | None = None
     synthetic_replicas: int | None = None
     agent_replicas: int | None = None
+    # --- acquisition and the whole cost of ownership (planner.tco, planner.acquisition)
+    mode: str = "own"  # own, or the offer's mode: on-demand, spot, reserved-1y, reserved-3y
+    provider: str | None = None  # the offer's provider (rented lines)
+    region: str | None = None
+    offer_id: str | None = None  # <item>@<provider>:<mode>, the key of a rented line
+    unit_device_price_usd: float = 0.0  # catalog price_usd (the device or rack)
+    unit_host_share_usd: float = 0.0  # catalog host_share_usd
+    host_share_basis: str | None = None
+    host_share_source: str | None = None
+    unit_cost_components_usd: dict[str, float] = field(default_factory=dict)  # per unit over the horizon, in the cost view
+    unit_capital_usd: float = 0.0  # capital components per unit, in the cost view
+    extended_capital_usd: float = 0.0
+    unit_cost_usd: float = 0.0  # every component per unit over the horizon
+    extended_cost_usd: float = 0.0
+    usd_per_device_hour: float | None = None  # all components per busy device-hour (accelerators)
+    acquisition_reason: str | None = None  # why this mode (accelerators)
 
     @property
-    def extended_cost_usd(self) -> float:
-        """Capex + opex of the line (reviewers are all opex)."""
-        return self.extended_price_usd + self.extended_opex_usd
+    def key(self) -> str:
+        """The line's acquisition key: the catalog id when owned, the offer id when rented."""
+        return self.offer_id or self.id
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,38 @@ class CostUSD:
     opex_maintenance: float
     opex_labour: float
     remaining_budget: float
+    view: str = "cash"  # the cost view capex is charged in (costs.view)
+    purchase: float = 0.0  # cash paid for owned units: device prices + host shares
+    components: dict[str, float] = field(default_factory=dict)  # every component of planner.tco over the plan (USD)
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """What a unit of useful work costs: per busy device-hour by line key (catalog id owned, offer id
+    rented), all components and by component; per million output tokens served (inference spend
+    over agent and synthetic tokens); per 1e24 FLOP trained (training spend over 6 N_active tokens)."""
+
+    usd_per_device_hour: dict[str, float]
+    components_usd_per_device_hour: dict[str, dict[str, float]]
+    usd_per_million_output_tokens: float | None
+    usd_per_1e24_training_flop: float | None
+
+
+@dataclass(frozen=True)
+class BreakEvenRow:
+    """Owning an accelerator against its cheapest offer in one mode (see planner.acquisition)."""
+
+    id: str
+    mode: str
+    provider: str
+    offer_usd_per_device_hour: float
+    own_fixed_usd_per_device_hour: float
+    own_energy_usd_per_busy_hour: float
+    own_usd_per_busy_device_hour: float
+    break_even_utilisation: float | None
+    break_even_months: float | None
+    own_wins: str  # "above" (on-demand, spot) or "below" (reserved) the break-even utilisation
+    own_cheaper: bool
 
 
 @dataclass(frozen=True)
@@ -284,6 +332,9 @@ class Plan:
     symbols: tuple[dict[str, Any], ...] = field(metadata=CONTEXT)
     sources: dict[str, dict[str, dict[str, Any]]] = field(metadata=CONTEXT)  # item -> attribute -> provenance
     measured_alpha: dict[str, Any] | None = None  # the floor against manifests (plan --alpha-from)
+    unit_costs: UnitCosts | None = None
+    break_even: tuple[BreakEvenRow, ...] = ()
+    busy_fraction: float = 1.0
 
     # ---------------------------------------------------------------- views
 

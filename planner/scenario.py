@@ -197,6 +197,55 @@ class CostSpec(_Strict):
     )
     cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="Cost of capital, the discount rate (fraction/year)")
     lifetime_years: float = Field(default=5.0, gt=0, le=20, description="Service life of owned hardware, for depreciation (years)")
+    # --- the whole cost of ownership (planner/tco.py); every default is sourced in default.yaml
+    network_usd_per_accelerator_two_tier: float = Field(
+        default=0.0, ge=0, description="Scale-out fabric (switches, optics, cables) per accelerator, two-tier fat tree (USD/accelerator)"
+    )
+    network_usd_per_accelerator_three_tier: float = Field(
+        default=0.0, ge=0, description="Scale-out fabric per accelerator once the fleet needs a three-tier fat tree (USD/accelerator)"
+    )
+    network_two_tier_max_accelerators: float = Field(
+        default=2048, ge=1, description="Most accelerators a two-tier fat tree connects; beyond, three tiers (accelerators)"
+    )
+    storage_usd_per_pb: float = Field(default=0.0, ge=0, description="Parallel file system for data and checkpoints (USD/PB)")
+    storage_pb_per_accelerator: float = Field(default=0.0, ge=0, description="Storage bought per accelerator (PB/accelerator)")
+    facility: Literal["colocation", "owned"] = Field(
+        default="colocation",
+        description="Where owned hardware is housed: rented colocation space or an owned data centre (colocation | owned)",
+    )
+    colocation_usd_per_kw_month: float = Field(default=0.0, ge=0, description="Colocation rent per kW of IT load (USD/kW/month)")
+    datacenter_usd_per_mw: float = Field(default=0.0, ge=0, description="Owned data centre capex per MW of IT load (USD/MW)")
+    datacenter_lifetime_years: float = Field(default=20.0, gt=0, le=40, description="Service life of an owned data centre (years)")
+    staff_accelerators_per_fte: float = Field(
+        default=1000.0, gt=0, description="Accelerators one operations engineer runs (accelerators/FTE)"
+    )
+    staff_usd_per_fte_year: float = Field(default=0.0, ge=0, description="Loaded cost of one operations engineer (USD/FTE/year)")
+    software_usd_per_accelerator_year: float = Field(
+        default=0.0, ge=0, description="Cluster software and support licences (USD/accelerator/year)"
+    )
+    insurance_tax_rate_per_year: float = Field(
+        default=0.0, ge=0, le=0.2, description="Insurance and property taxes as a share of purchase capex (fraction/year)"
+    )
+
+
+ACQUISITION_MODE = Literal["own", "on-demand", "spot", "reserved-1y", "reserved-3y"]
+
+
+class AcquisitionSpec(_Strict):
+    """How accelerators may be acquired (owned or rented through offers) and how busy the workload is."""
+
+    modes: tuple[ACQUISITION_MODE, ...] = Field(
+        default=("own", "on-demand", "spot", "reserved-1y", "reserved-3y"),
+        min_length=1,
+        description="Acquisition modes allowed for accelerators (own | on-demand | spot | reserved-1y | reserved-3y)",
+    )
+    busy_fraction: float = Field(
+        default=1.0, gt=0, le=1, description="Share of the horizon the workload runs; owned units idle the rest (fraction)"
+    )
+    spot_availability: float = Field(default=0.9, gt=0, le=1, description="Share of busy hours spot capacity can be had (fraction)")
+    spot_preemption_overhead: float = Field(
+        default=0.1, ge=0, lt=1, description="Share of spot time lost to preemptions and restarts from checkpoints (fraction)"
+    )
 
 
 class Scenario(_Strict):
@@ -220,6 +269,7 @@ class Scenario(_Strict):
     catalog: CatalogSelection = CatalogSelection()
     procurement: ProcurementSpec = ProcurementSpec()
     costs: CostSpec = CostSpec()
+    acquisition: AcquisitionSpec = AcquisitionSpec()
     solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")
@@ -249,8 +299,9 @@ class Scenario(_Strict):
 
     @property
     def productive_seconds(self) -> float:
-        """Seconds of useful work per unit over the horizon: ``horizon_hours * 3600 * availability``."""
-        return self.horizon_hours * 3600.0 * self.facility.availability
+        """Seconds of useful work per unit over the horizon:
+        ``horizon_hours * 3600 * availability * busy_fraction``."""
+        return self.horizon_hours * 3600.0 * self.facility.availability * self.acquisition.busy_fraction
 
     def to_flat(self) -> dict[str, Any]:
         """Every parameter as ``dotted.name -> value`` (for reports and the Assumptions sheet)."""

@@ -16,6 +16,7 @@ import pandas as pd
 from hwcatalog import Catalog, select
 from hwcatalog.catalog import unknown_item
 
+from .acquisition import rented_capabilities, usable_offers
 from .errors import ScenarioError, SolverError
 from .model import BuiltModel, ModelInput, build_model
 from .model.types import Stage
@@ -66,8 +67,9 @@ GOOD = (
     "synthetic_replica_tokens",
     "verified_tokens",
     "capacity_gb",
+    "max_units",
 )
-BAD = ("unit_cost_usd", "facility_kw", "agents_units_per_replica", "synthetic_units_per_replica")
+BAD = ("unit_cost_usd", "facility_kw", "network_tier3_usd", "agents_units_per_replica", "synthetic_units_per_replica")
 
 
 PURCHASE_COLUMNS = ("order_multiple", "min_order_quantity")
@@ -144,14 +146,30 @@ def prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
 
 
 def _prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
-    items = eligible_items(scenario, catalog)
-    caps = capabilities(items, scenario).join(purchase_terms(items))
+    caps = owned_and_rented(scenario, catalog)
     drop = dominated(caps, by_family=scenario.procurement.one_training_family)
     try:
         curve = speedup_curve(scenario)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="agents") from None
     return Prepared(caps.drop(index=list(drop)), curve, drop, catalog)
+
+
+def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
+    """Per-unit capabilities and purchase terms of every way to acquire an item: owned items
+    (accelerators only when ``own`` is an allowed mode) and one rented variant per usable offer
+    (:mod:`planner.acquisition`; rented units come one at a time)."""
+    items = eligible_items(scenario, catalog)
+    if "own" not in scenario.acquisition.modes:
+        items = items[items["category"] != "accelerator"]
+    offers = usable_offers(catalog.offers, catalog.items, scenario)
+    extra = catalog.items.loc[sorted(set(offers["item"]) - set(items.index))]
+    caps = capabilities(pd.concat([items, extra]), scenario).join(purchase_terms(pd.concat([items, extra])))
+    rented = rented_capabilities(caps, offers, scenario)
+    out = pd.concat([caps.loc[items.index], rented])
+    if out.empty:
+        raise ScenarioError("no catalog item or rental offer is left to plan with (see acquisition.modes)", field="acquisition.modes")
+    return out
 
 
 def first_stage(objective: str) -> Stage:

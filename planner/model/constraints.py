@@ -196,25 +196,74 @@ def define_minimum_orders(m: BuiltModel) -> None:
 
 
 def define_models_per_role(m: BuiltModel) -> None:
-    """sum over items of bought(item, role) <= procurement.max_models_per_role, per role (models)."""
+    """Catalog models used in a role, owned or rented: bought(line) <= used(model) for each line of
+    a model with several lines, and sum over models of used(model, role) <=
+    procurement.max_models_per_role, per role (models)."""
     most = m.inp.scenario.procurement.max_models_per_role
+    caps = m.inp.caps
+    for (item_id, role), z in m.bought.items():
+        flag = m.model_used[(str(caps.at[item_id, "base_id"]), role)]
+        if flag is not z:
+            m.add(f"model_line_{_key(item_id)}_{role}", "purchase", z, "<=", flag, f"{item_id} {role}: a line of its model", "models")
     for role in ("training", "inference", "verification", "memory"):
-        flags = [z for (_, r), z in m.bought.items() if r == role]
+        flags = [z for (_, r), z in m.model_used.items() if r == role]
         if len(flags) > most:
             m.add(f"models_{role}", "procurement", pulp.lpSum(flags), "<=", most, f"distinct {role} models <= {most}", "models")
 
 
 def define_training_family(m: BuiltModel) -> None:
-    """One accelerator family per training cluster: bought(item, training) <= family(item's
+    """One accelerator family per training cluster: used(model, training) <= family(model's
     vendor), and sum of families <= 1 (procurement.one_training_family)."""
     if not m.family:
         return
     caps = m.inp.caps
-    for (item_id, role), z in m.bought.items():
+    for (model, role), z in m.model_used.items():
         if role == "training":
-            fam = str(caps.at[item_id, "family"])
-            m.add(f"family_{_key(item_id)}", "purchase", z, "<=", m.family[fam], f"{item_id} trains only in a {fam} cluster", "models")
+            fam = str(caps.at[model, "family"]) if model in caps.index else _family_of(m, model)
+            m.add(f"family_{_key(model)}", "purchase", z, "<=", m.family[fam], f"{model} trains only in a {fam} cluster", "models")
     m.add("training_family", "procurement", pulp.lpSum(m.family.values()), "<=", 1, "accelerator families in training <= 1", "families")
+
+
+def _family_of(m: BuiltModel, model: str) -> str:
+    """The family of a catalog model known only through its rented lines."""
+    caps = m.inp.caps
+    return str(caps.loc[caps["base_id"] == model, "family"].iloc[0])
+
+
+def define_offer_caps(m: BuiltModel) -> None:
+    """A rental offer supplies at most max_devices / devices_per_unit units over all roles (units)."""
+    caps = m.inp.caps
+    for item_id in caps.index[caps["max_units"] < float("inf")]:
+        lines = [v for (i, _), v in m.count.items() if i == item_id]
+        cap = float(caps.at[item_id, "max_units"])
+        m.add(f"offer_cap_{_key(item_id)}", "offers", pulp.lpSum(lines), "<=", cap, f"{item_id}: units <= the offer's devices", "units")
+
+
+def define_fabric(m: BuiltModel) -> None:
+    """The owned fleet's scale-out fabric: two tiers up to network_two_tier_max_accelerators
+    devices, three beyond, which adds the uplift to every owned accelerator:
+    sum n * d <= T + M_d * y;  X >= sum n * uplift - M_c * (1 - y)  (devices; MUSD), with y binary,
+    M_d and M_c the most devices and uplift the budget can buy."""
+    if not m.fabric:
+        return
+    caps, y, x = m.inp.caps, m.fabric["three_tier"], m.fabric["network_extra"]
+    owned = [((i, r), v, float(caps.at[i, "devices_per_unit"])) for (i, r), v in m.count.items() if caps.at[i, "mode"] == "own"]
+    owned = [(k, v, d) for k, v, d in owned if caps.at[k[0], "category"] == "accelerator"]
+    devices = [(v, d) for _, v, d in owned]
+    uplift = [(v, float(caps.at[k[0], "network_tier3_usd"]) / MUSD) for k, v, _ in owned]
+    most_devices = sum(m.count_ub[k] * d for k, _, d in owned)
+    most_uplift = sum(m.count_ub[k] * float(caps.at[k[0], "network_tier3_usd"]) / MUSD for k, _, _ in owned)
+    two_tier = float(m.inp.scenario.costs.network_two_tier_max_accelerators)
+    m.add(
+        "fabric_size",
+        "network",
+        _sum(devices),
+        "<=",
+        two_tier + most_devices * y,
+        "owned devices <= two-tier size unless three tiers",
+        "devices",
+    )
+    m.add("fabric_uplift", "network", x, ">=", _sum(uplift) - most_uplift * (1 - y), "three-tier uplift paid on every owned device", "MUSD")
 
 
 # A new constraint family is one define_* function above and one line here.
@@ -233,6 +282,8 @@ FAMILIES = (
     define_minimum_orders,
     define_models_per_role,
     define_training_family,
+    define_offer_caps,
+    define_fabric,
 )
 
 

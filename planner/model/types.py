@@ -109,6 +109,9 @@ class BuiltModel:
     bought: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)  # 1 if the (item, role) line exists
     family: dict[str, pulp.LpVariable] = field(default_factory=dict)  # 1 if the training cluster is of this family
     count_ub: dict[tuple[str, str], float] = field(default_factory=dict)  # big-M of each count (units)
+    # (catalog model, role) -> 1 if any line of the model (owned or rented) is bought in the role
+    model_used: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    fabric: dict[str, pulp.LpVariable] = field(default_factory=dict)  # three_tier, network_extra (define_fabric)
 
     def add(self, name: str, family: str, lhs: Any, sense: str, rhs: Any, description: str, unit: str) -> None:
         """Add the named constraint ``lhs sense rhs`` (names are deterministic and unique)."""

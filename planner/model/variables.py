@@ -43,6 +43,9 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
                 replicas.update(_replica_variable(inp, item_id, row, use, cat))
     flow = Flows(**{name: pulp.LpVariable(name, lowBound=0, cat=flow_category(name, inp)) for name in FLOW_NAMES})
     cost_terms = [(count[k], float(caps.at[k[0], "unit_cost_usd"]) / MUSD) for k in count]
+    fabric = _fabric_variables(inp, count)
+    if fabric:
+        cost_terms.append((fabric["network_extra"], 1.0))
     power_terms = [(count[k], float(caps.at[k[0], "facility_kw"])) for k in count]
     model = BuiltModel(
         inp=inp,
@@ -52,9 +55,22 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
         flow=flow,
         cost_musd=pulp.LpAffineExpression(cost_terms),
         power_kw=pulp.LpAffineExpression(power_terms),
+        fabric=fabric,
     )
     define_purchase_variables(model)
     return model
+
+
+def _fabric_variables(inp: ModelInput, count: dict[tuple[str, str], pulp.LpVariable]) -> dict[str, pulp.LpVariable]:
+    """``three_tier`` (binary: the owned fleet outgrows a two-tier fabric) and ``network_extra``
+    (MUSD: the three-tier uplift it then pays), when some owned accelerator has an uplift."""
+    if not any(float(inp.caps.at[i, "network_tier3_usd"]) > 0 and inp.caps.at[i, "mode"] == "own" for i, _ in count):
+        return {}
+    cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
+    return {
+        "three_tier": pulp.LpVariable("y_fabric_three_tier", lowBound=0, upBound=1, cat=cat_bin),
+        "network_extra": pulp.LpVariable("x_fabric_uplift", lowBound=0),
+    }
 
 
 def _replica_variable(inp: ModelInput, item_id: str, row: pd.Series, use: str, cat: str) -> dict[tuple[str, str], pulp.LpVariable]:
@@ -98,15 +114,23 @@ def define_purchase_variables(m: BuiltModel) -> None:
     inp, caps = m.inp, m.inp.caps
     cat_int = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
     cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
-    per_role = {r: sum(1 for _, role in m.count if role == r) for _, r in m.count}
+    models = {r: {caps.at[i, "base_id"] for i, role in m.count if role == r} for _, r in m.count}
     for item_id, role in m.count:
         multiple, least = int(caps.at[item_id, "order_multiple"]), int(caps.at[item_id, "min_order_quantity"])
         ub = count_bound(inp, float(caps.at[item_id, "unit_cost_usd"]))
         m.count_ub[(item_id, role)] = ub
         if multiple > 1:
             m.lots[(item_id, role)] = pulp.LpVariable(var_name("k", item_id, role), lowBound=0, upBound=ub // multiple, cat=cat_int)
-        if least > multiple or needs_binaries(inp, role, per_role[role]):
+        if least > multiple or needs_binaries(inp, role, len(models[role])):
             m.bought[(item_id, role)] = pulp.LpVariable(var_name("z", item_id, role), lowBound=0, upBound=1, cat=cat_bin)
+    lines: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for item_id, role in m.bought:
+        lines.setdefault((str(caps.at[item_id, "base_id"]), role), []).append((item_id, role))
+    for (model, role), keys in lines.items():
+        # one flag per catalog model: its own line's, or one above all its lines (owned and rented)
+        m.model_used[(model, role)] = (
+            m.bought[keys[0]] if len(keys) == 1 else pulp.LpVariable(var_name("u", model, role), lowBound=0, upBound=1, cat=cat_bin)
+        )
     if inp.scenario.procurement.one_training_family:
         families = sorted({str(caps.at[i, "family"]) for i, r in m.count if r == "training"})
         for fam in families:

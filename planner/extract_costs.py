@@ -1,0 +1,171 @@
+"""Read the plan's costs: components per line, totals, cost per useful unit, own-or-rent figures.
+
+Every figure is a per-unit component of :mod:`planner.tco` (as the model multiplied it) times the
+solved counts, plus the three-tier fabric uplift the model paid when its binary is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from hwcatalog import Catalog
+
+from .acquisition import break_even, usable_offers
+from .model.types import GTOK, BuiltModel
+from .result import BreakEvenRow, CostUSD, LineItem, UnitCosts
+from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS, busy_device_hours, owned_components
+
+Counts = dict[tuple[str, str], int]
+
+
+def three_tier(m: BuiltModel) -> bool:
+    """Whether the solved owned fleet pays for a three-tier fabric."""
+    y = m.fabric.get("three_tier")
+    return y is not None and (y.value() or 0.0) > 0.5
+
+
+def unit_components(m: BuiltModel, caps_id: str) -> dict[str, float]:
+    """USD per unit over the horizon by component, the fabric uplift included when paid."""
+    c = m.inp.caps.loc[caps_id]
+    out = {k: float(c[f"{k}_usd"]) for k in COMPONENTS}
+    if three_tier(m) and c["mode"] == "own":
+        out["network"] += float(c["network_tier3_usd"])
+    return out
+
+
+def line_costs(m: BuiltModel, caps_id: str, q: int) -> dict[str, Any]:
+    """The cost fields of a line of ``q`` units (see :class:`planner.result.LineItem`)."""
+    comp = unit_components(m, caps_id)
+    capital = sum(comp[k] for k in CAPITAL_COMPONENTS)
+    opex = sum(comp[k] for k in OPEX_COMPONENTS)
+    c = m.inp.caps.loc[caps_id]
+    devices = float(c["devices_per_unit"])
+    per_hour = (capital + opex) / busy_device_hours(devices, m.inp.scenario) if devices > 0 else None
+    return {
+        "unit_cost_components_usd": comp,
+        "unit_capital_usd": capital,
+        "extended_capital_usd": q * capital,
+        "unit_opex_usd": opex,
+        "extended_opex_usd": q * opex,
+        "unit_cost_usd": capital + opex,
+        "extended_cost_usd": q * (capital + opex),
+        "usd_per_device_hour": per_hour,
+    }
+
+
+def plan_costs(items: tuple[LineItem, ...], budget_usd: float, view: str) -> CostUSD:
+    """Capital (in the cost view) and opex of the bought lines, by component."""
+    comps = {k: sum((li.quantity * li.unit_cost_components_usd.get(k, 0.0) for li in items), 0.0) for k in COMPONENTS}
+    capex = sum(comps[k] for k in CAPITAL_COMPONENTS)
+    opex = sum(comps[k] for k in OPEX_COMPONENTS)
+    purchase = sum((li.extended_price_usd for li in items), 0.0)
+    total = capex + opex
+    return CostUSD(
+        capex,
+        opex,
+        total,
+        comps["energy"],
+        comps["maintenance"],
+        comps["labour"],
+        budget_usd - total,
+        view=view,
+        purchase=purchase,
+        components=comps,
+    )
+
+
+def unit_costs(m: BuiltModel, items: tuple[LineItem, ...], spend_total: dict[str, float], flows: dict[str, float]) -> UnitCosts:
+    """Cost per busy device-hour of every accelerator line, and per useful unit for the plan."""
+    per_hour: dict[str, float] = {}
+    by_comp: dict[str, dict[str, float]] = {}
+    s = m.inp.scenario
+    for li in items:
+        if li.usd_per_device_hour is None or li.category != "accelerator":
+            continue
+        hours = busy_device_hours(float(m.inp.caps.at[li.key, "devices_per_unit"]), s)
+        per_hour[li.key] = li.usd_per_device_hour
+        by_comp[li.key] = {k: v / hours for k, v in li.unit_cost_components_usd.items() if v}
+    agents = flows["A"] if not s.targets.agents else min(flows["A"], s.targets.agents)
+    output_tokens = agents * s.agents.tokens_per_s * s.productive_seconds + flows["G"] * GTOK
+    trained_flop = 6.0 * s.model.active_params * (flows["E_ext"] + flows["E_ver"] + flows["G"]) * GTOK
+    return UnitCosts(
+        usd_per_device_hour=per_hour,
+        components_usd_per_device_hour=by_comp,
+        usd_per_million_output_tokens=spend_total["inference"] / output_tokens * 1e6 if output_tokens > 0 else None,
+        usd_per_1e24_training_flop=spend_total["training"] / trained_flop * 1e24 if trained_flop > 0 else None,
+    )
+
+
+def _owned_row(catalog: Catalog, item_id: str, m: BuiltModel) -> pd.Series:
+    """What break-even needs of an owned unit: components, devices, id."""
+    it = catalog.items.loc[item_id]
+    comp = owned_components(it, m.inp.scenario)
+    devices = float(it.get("devices_per_unit")) if it.get("devices_per_unit") == it.get("devices_per_unit") else 1.0
+    return pd.Series({**{f"{k}_usd": v for k, v in comp.items()}, "devices_per_unit": devices or 1.0, "base_id": item_id})
+
+
+def break_even_rows(m: BuiltModel, catalog: Catalog, items: tuple[LineItem, ...]) -> tuple[BreakEvenRow, ...]:
+    """For each accelerator the plan uses and each rental mode with an offer: owning against the
+    cheapest offer (two-tier fabric; the uplift only changes which side of u* a large fleet is)."""
+    used = sorted({li.id for li in items if li.category == "accelerator"})
+    offers = usable_offers(catalog.offers, catalog.items, m.inp.scenario.model_copy(update={"acquisition": _all_modes(m)}))
+    rows = []
+    for item_id in used:
+        own = _owned_row(catalog, item_id, m)
+        mine = offers[offers["item"] == item_id]
+        for mode, group in mine.groupby("mode", sort=True):
+            best = group.sort_values("usd_per_device_hour").iloc[0]
+            b = break_even(own, float(best["usd_per_device_hour"]), str(mode), str(best["provider"]), m.inp.scenario)
+            rows.append(
+                BreakEvenRow(
+                    id=item_id,
+                    mode=b.mode,
+                    provider=b.provider,
+                    offer_usd_per_device_hour=b.offer_usd_per_device_hour,
+                    own_fixed_usd_per_device_hour=b.own_fixed_usd_per_device_hour,
+                    own_energy_usd_per_busy_hour=b.own_energy_usd_per_busy_hour,
+                    own_usd_per_busy_device_hour=b.own_usd_per_busy_device_hour,
+                    break_even_utilisation=b.break_even_utilisation,
+                    break_even_months=b.break_even_months,
+                    own_wins="above" if b.own_wins_above else "below",
+                    own_cheaper=b.own_cheaper,
+                )
+            )
+    return tuple(rows)
+
+
+def _all_modes(m: BuiltModel) -> Any:
+    """The scenario's acquisition block with every mode allowed (break-even is shown for all)."""
+    a = m.inp.scenario.acquisition
+    return a.model_copy(update={"modes": ("own", "on-demand", "spot", "reserved-1y", "reserved-3y")})
+
+
+def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float) -> str | None:
+    """Why the plan acquires an accelerator line the way it does, in one sentence."""
+    mine = [r for r in rows if r.id == li.id]
+    if li.category != "accelerator":
+        return None
+    pct = f"busy {busy:.0%} of the horizon"
+    if not mine:
+        return f"{li.mode}: no rental offer for this item" if li.mode == "own" else f"rented {li.mode} from {li.provider}"
+    if li.mode == "own":
+        beaten = [r for r in mine if r.own_cheaper]
+        if not beaten:
+            return f"owned although a rental is cheaper per hour ({pct}): capacity caps, families or model limits decide"
+        parts = [_cmp(r) for r in beaten]
+        return f"owned: {pct}; owning at USD {beaten[0].own_usd_per_busy_device_hour:,.2f} per busy device-hour beats " + "; ".join(parts)
+    row = next((r for r in mine if r.mode == li.mode), None)
+    if row is None:
+        return f"rented {li.mode} from {li.provider}"
+    return f"rented {li.mode} from {li.provider} at USD {row.offer_usd_per_device_hour:,.2f}/h: {pct}; {_cmp(row)}"
+
+
+def _cmp(r: BreakEvenRow) -> str:
+    """``on-demand at USD 2.99/h (own wins above 41%, 4.9 months)``."""
+    if r.break_even_utilisation is None:
+        side = "own always cheaper" if r.own_cheaper else "renting always cheaper"
+    else:
+        side = f"own wins {r.own_wins} {r.break_even_utilisation:.0%} busy, {r.break_even_months:.1f} months a year"
+    return f"{r.mode} at USD {r.offer_usd_per_device_hour:,.2f}/h ({side})"

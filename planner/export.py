@@ -3,11 +3,17 @@ values, autofilters and frozen header rows, and a CSV of line items.
 
 Workbook sheets:
 
-* **Line items**: one row per (item, role): id, vendor, description, role, quantity, unit, unit price,
-  extended price (a formula of quantity and unit price), unit opex, extended opex (formula),
-  currency, lead time, order-by and need-by dates, power kW (formula), source, quote date, origin.
-* **Summary**: capex, opex and total by role as SUMIFS formulas over Line items, budget, remaining,
+* **Line items**: one row per (item, role, mode): id, vendor, description, role, quantity, unit,
+  mode (own or the offer's) and provider, device price and host share, unit price (their sum,
+  a formula), extended price (quantity x unit price), one column per cost component over the
+  horizon (planner.tco), unit capital and unit opex (sums of the component columns), extended
+  capital and opex (formulas), USD per busy device-hour, currency, lead time, order-by and need-by
+  dates, power kW (formula), source, quote date, origin.
+* **Summary**: capital (in the cost view), opex and total by role as SUMIFS formulas over Line
+  items, budget, remaining,
   so totals recompute when a buyer edits a quantity.
+* **Cost components**: each component on its own line with what sets it, its total a SUMPRODUCT
+  of quantities and unit components.
 * **Assumptions**: every scenario parameter with its unit.
 * **Sources**: every catalog figure of the items bought, with basis, source, date and origin.
 
@@ -30,6 +36,7 @@ from .escape import CSV_LINE_END, FORMULA_PREFIXES, spreadsheet_text, xlsx_text
 from .present import headline
 from .result import ROLES, Plan
 from .scenario import scenario_parameters
+from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, OPEX_COMPONENTS
 
 USD_FORMAT = '"USD" #,##0'
 USD_CENTS_FORMAT = '"USD" #,##0.00'
@@ -44,10 +51,18 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
     ("role", "role", "text"),
     ("quantity", "quantity", "int"),
     ("unit", "unit", "text"),
+    ("mode", "mode", "text"),
+    ("provider", "provider", "text"),
+    ("unit device price (USD)", "unit_device_price_usd", "usd"),
+    ("unit host share (USD)", "unit_host_share_usd", "usd"),
     ("unit price (USD)", "unit_price_usd", "usd"),
     ("extended price (USD)", "extended_price_usd", "usd"),
+    *[(f"unit {k} over horizon (USD)", f"c_{k}", "usd") for k in COMPONENTS],
+    ("unit capital over horizon (USD)", "unit_capital_usd", "usd"),
     ("unit opex over horizon (USD)", "unit_opex_usd", "usd"),
+    ("extended capital (USD)", "extended_capital_usd", "usd"),
     ("extended opex (USD)", "extended_opex_usd", "usd"),
+    ("USD per busy device-hour", "usd_per_device_hour", "usd"),
     ("currency", "currency", "text"),
     ("lead time (weeks)", "lead_time_weeks", "num"),
     ("order-by date", "order_by", "date"),
@@ -81,6 +96,7 @@ def line_rows(plan: Plan) -> list[dict[str, Any]]:
                 "order_by": start - dt.timedelta(weeks=lead) if lead is not None else None,
                 "unit_power_kw": rec["power_kw"] / rec["quantity"],
                 "price_date": dt.date.fromisoformat(quote) if isinstance(quote, str) else None,
+                **{f"c_{k}": rec["unit_cost_components_usd"].get(k, 0.0) for k in COMPONENTS},
             }
         )
     return rows
@@ -194,7 +210,18 @@ def _formats(wb: Any) -> dict[str, Any]:
 
 
 LINE_FORMATS = {"quantity": "int", "lead_time_weeks": "int", "unit_power_kw": "unit_kw", "power_kw": "kw"}
-LINE_FORMULAS = {"extended_price_usd": "unit_price_usd", "extended_opex_usd": "unit_opex_usd", "power_kw": "unit_power_kw"}
+LINE_FORMULAS = {
+    "extended_price_usd": "unit_price_usd",
+    "extended_capital_usd": "unit_capital_usd",
+    "extended_opex_usd": "unit_opex_usd",
+    "power_kw": "unit_power_kw",
+}
+# Unit columns that are the sum of component columns (planner.tco), live in the workbook.
+SUM_FORMULAS = {
+    "unit_price_usd": ("unit_device_price_usd", "unit_host_share_usd"),
+    "unit_capital_usd": tuple(f"c_{k}" for k in CAPITAL_COMPONENTS),
+    "unit_opex_usd": tuple(f"c_{k}" for k in OPEX_COMPONENTS),
+}
 
 
 def _column_letters() -> dict[str, str]:
@@ -205,7 +232,11 @@ def _column_letters() -> dict[str, str]:
 
 def _line_cell(sh: Sheet, r: int, c: int, row: dict[str, Any], key: str, kind: str, col: dict[str, str]) -> None:
     """One Line items cell: quantity x unit formulas with their values, else the typed value."""
-    if key in LINE_FORMULAS:
+    if key in SUM_FORMULAS and not (key == "unit_price_usd" and row["mode"] == "own" and _unsplit(row)):
+        parts = SUM_FORMULAS[key]
+        cells = "+".join(f"{col[k]}{r + 1}" for k in parts)
+        sh.formula(r, c, f"={cells}", sum(float(row[k] or 0.0) for k in parts), "usd_cents")
+    elif key in LINE_FORMULAS:
         unit_key = LINE_FORMULAS[key]
         value = row["quantity"] * (row[unit_key] or 0.0)
         fmt = LINE_FORMATS.get(key, "usd")
@@ -219,6 +250,11 @@ def _line_cell(sh: Sheet, r: int, c: int, row: dict[str, Any], key: str, kind: s
         sh.value(r, c, row.get(key), "usd_cents")
     else:
         sh.value(r, c, row.get(key), LINE_FORMATS.get(key, "num"))
+
+
+def _unsplit(row: dict[str, Any]) -> bool:
+    """A unit price that is not device + host share (audit reviewers, whose price is 0)."""
+    return abs(row["unit_price_usd"] - row["unit_device_price_usd"] - row["unit_host_share_usd"]) > 1e-6 * max(1.0, row["unit_price_usd"])
 
 
 def _line_items_sheet(wb: Any, title: str, plan: Plan) -> tuple[dict[str, str], int]:
@@ -239,7 +275,7 @@ def _role_rows(sh: Sheet, plan: Plan, col: dict[str, str], last: int) -> int:
     """Capex, opex and total per role as SUMIFS over Line items (with values); returns the total row (0-based)."""
     li = "'Line items'"
     role_rng = f"{li}!${col['role']}$2:${col['role']}${last}"
-    cap_rng = f"{li}!${col['extended_price_usd']}$2:${col['extended_price_usd']}${last}"
+    cap_rng = f"{li}!${col['extended_capital_usd']}$2:${col['extended_capital_usd']}${last}"
     opx_rng = f"{li}!${col['extended_opex_usd']}$2:${col['extended_opex_usd']}${last}"
     for r, role in enumerate(ROLES, start=1):
         capex, opex = plan.spend_by_role_capex_usd[role], plan.spend_by_role_opex_usd[role]
@@ -322,6 +358,23 @@ def _sources_sheet(wb: Any, plan: Plan) -> None:
     sh.filter(r - 1, len(SOURCE_HEADERS))
 
 
+def _components_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> None:
+    """Each cost component on its own line: what sets it, and its total over the plan as a live
+    SUMPRODUCT of quantities and unit components on Line items."""
+    sh = Sheet(wb, "Cost components")
+    sh.header(["component", "kind", "total (USD)", "basis (scenario fields and catalog figures)"], {0: 16, 1: 10, 2: 20, 3: 90})
+    qty = f"'Line items'!${col['quantity']}$2:${col['quantity']}${last}"
+    for r, k in enumerate(COMPONENTS, start=1):
+        unit = f"'Line items'!${col[f'c_{k}']}$2:${col[f'c_{k}']}${last}"
+        sh.text(r, 0, k)
+        sh.text(r, 1, "capital" if k in CAPITAL_COMPONENTS else "opex")
+        sh.formula(r, 2, f"=SUMPRODUCT({qty},{unit})", plan.cost_usd.components.get(k, 0.0), "usd")
+        sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view)")
+    tot = len(COMPONENTS) + 1
+    sh.text(tot, 0, "total", "bold")
+    sh.formula(tot, 2, f"=SUM(C2:C{tot})", plan.cost_usd.total, "bold_usd")
+
+
 def write_xlsx(plan: Plan, path: Path) -> None:
     """The procurement workbook (see module docstring): one function per sheet."""
     import xlsxwriter
@@ -329,6 +382,7 @@ def write_xlsx(plan: Plan, path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
     col, last = _line_items_sheet(wb, "Line items", plan)
     _summary_sheet(wb, plan, col, last)
+    _components_sheet(wb, plan, col, last)
     _assumptions_sheet(wb, plan)
     _sources_sheet(wb, plan)
     wb.close()
@@ -383,7 +437,7 @@ def _comparison_row(wb: Any, sh: Sheet, i: int, run: Any, baseline: str) -> None
     sh.text(i, 2, p.status.value)
     sh.text(i, 3, title)
     capex, opex = p.cost_usd.capex, p.cost_usd.opex
-    sh.formula(i, 4, f"=SUM({ref}!{col['extended_price_usd']}2:{col['extended_price_usd']}{last})", capex, "usd")
+    sh.formula(i, 4, f"=SUM({ref}!{col['extended_capital_usd']}2:{col['extended_capital_usd']}{last})", capex, "usd")
     sh.formula(i, 5, f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})", opex, "usd")
     sh.formula(i, 6, f"=E{r}+F{r}", capex + opex, "usd")
     sh.value(i, 7, float(p.budget_usd), "usd")

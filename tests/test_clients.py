@@ -41,10 +41,14 @@ def _recalculate(path: Path, tmp: Path) -> Path:
 
 
 @needs_lo
-def test_libreoffice_plan_totals(catalog, tmp_path):
-    p = plan(load_scenario(EXAMPLES / "mid-size-lab.yaml"), catalog, marginals=False)
+@pytest.mark.parametrize("view", ["cash", "amortised"])
+def test_libreoffice_plan_totals(catalog, tmp_path, view):
+    p = plan(load_scenario(EXAMPLES / "mid-size-lab.yaml", {"costs": {"view": view}}), catalog, marginals=False)
     recalc = _recalculate(write_export(p, tmp_path / "plan.xlsx", force=False), tmp_path)
     sheets = pd.read_excel(recalc, sheet_name=None, header=None)
+    components = {r[0]: float(r[2]) for r in sheets["Cost components"].iloc[1:].itertuples(index=False)}
+    assert components.pop("total") == pytest.approx(p.cost_usd.total, rel=1e-9)
+    assert components == pytest.approx(p.cost_usd.components, rel=1e-9, abs=1e-6)
     summary = sheets["Summary"]
     total = summary[summary[0] == "total"].iloc[0]
     assert float(total[1]) == pytest.approx(p.cost_usd.capex, rel=1e-12)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from hwcatalog import load_catalog
 from planner import plan, with_changes
@@ -39,7 +40,9 @@ def evil_plan(tmp_path_factory):
 def test_xlsx_sheets_round_trip(evil_plan, tmp_path):
     path = write_export(evil_plan, tmp_path / "plan.xlsx", force=False)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["Line items", "Summary", "Assumptions", "Sources"]
+    assert list(sheets) == ["Line items", "Summary", "Cost components", "Assumptions", "Sources"]
+    comps = sheets["Cost components"]
+    assert comps["total (USD)"].iloc[-1] == pytest.approx(evil_plan.cost_usd.total)
     items = sheets["Line items"]
     assert list(items.columns) == [h for h, _, _ in LINE_COLUMNS]
     assert len(items) == len(evil_plan.line_items)
@@ -54,16 +57,19 @@ def test_xlsx_formulas_and_types(evil_plan, tmp_path):
     wb = load_workbook(path)
     ws = wb["Line items"]
     header = [c.value for c in ws[1]]
-    q, up, ext = header.index("quantity") + 1, header.index("unit price (USD)") + 1, header.index("extended price (USD)") + 1
+    q, ext = header.index("quantity") + 1, header.index("extended price (USD)") + 1
+    dev, host = header.index("unit device price (USD)") + 1, header.index("unit host share (USD)") + 1
+    up = header.index("unit price (USD)") + 1
     total = 0.0
     for r in range(2, ws.max_row + 1):
         assert ws.cell(r, ext).data_type == "f" and ws.cell(r, ext).value.startswith("=")
-        assert isinstance(ws.cell(r, q).value, int) and isinstance(ws.cell(r, up).value, (int, float))  # numbers, not text
-        total += ws.cell(r, q).value * ws.cell(r, up).value
-    assert total == pytest.approx(evil_plan.cost_usd.capex)
+        assert ws.cell(r, up).value == f"={get_column_letter(dev)}{r}+{get_column_letter(host)}{r}"
+        assert isinstance(ws.cell(r, q).value, int) and isinstance(ws.cell(r, dev).value, (int, float))  # numbers, not text
+        total += ws.cell(r, q).value * (ws.cell(r, dev).value + ws.cell(r, host).value)
+    assert total == pytest.approx(evil_plan.cost_usd.purchase)
     need = ws.cell(2, header.index("need-by date") + 1)
     assert need.value.date() == dt.date(2027, 1, 15) if isinstance(need.value, dt.datetime) else need.value == dt.date(2027, 1, 15)
-    assert ws.cell(2, up).number_format.startswith('"USD"')
+    assert ws.cell(2, dev).number_format.startswith('"USD"')
     summary = wb["Summary"]
     assert all(summary.cell(r, 2).value.startswith("=SUMIFS(") for r in range(2, 6))
 

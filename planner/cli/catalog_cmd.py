@@ -1,10 +1,12 @@
-"""``plan catalog list|show|validate``."""
+"""``plan catalog list|show|validate|offers``."""
 
 from __future__ import annotations
 
 import json
 
 import click
+
+from hwcatalog.offers import MODES
 
 from .common import age_option, catalog_option, load_catalog_quietly, options, quiet_option, translate_errors
 
@@ -87,3 +89,59 @@ def catalog_validate(file: str) -> None:
     from hwcatalog import validate_file
 
     click.echo(f"{file}: ok ({validate_file(file)} records)")
+
+
+OFFER_TABLE_COLUMNS = [
+    ("item", "item"),
+    ("mode", "mode"),
+    ("usd_per_device_hour", "USD/device-h"),
+    ("provider", "provider"),
+    ("region", "region"),
+    ("max_devices", "max devices"),
+    ("date", "date"),
+    ("origin", "origin"),
+    ("source", "source"),
+]
+
+
+@catalog_group.command("offers")
+@options(
+    click.option(
+        "--offers",
+        "offer_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Offers file (CSV, YAML or a SkyPilot vms.csv) read after the bundled table; repeatable.",
+    ),
+    click.option("--item", "items", multiple=True, metavar="ID", help="Only offers of this catalog id (repeatable)."),
+    click.option("--mode", "modes", multiple=True, type=click.Choice(MODES), help="Only this mode (repeatable)."),
+    click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True),
+    catalog_option,
+)
+@translate_errors
+def catalog_offers(
+    offer_files: tuple[str, ...], items: tuple[str, ...], modes: tuple[str, ...], fmt: str, catalogs: tuple[str, ...]
+) -> None:
+    """Rental offers: USD per device-hour by provider, mode and region (bundled and --offers files)."""
+    from hwcatalog import CatalogError, load_catalog, load_offers
+    from hwcatalog.validate import unknown_item
+
+    from ..escape import CSV_LINE_END
+    from ..export import safe_text
+    from ..report import texttable
+
+    ids = load_catalog(list(catalogs), max_price_age_days=None).ids
+    for item_id in items:
+        if item_id not in ids:
+            raise CatalogError(f"--item: {unknown_item(item_id, ids).detail}")
+    offers = load_offers(list(offer_files), ids)
+    offers = offers[(offers["item"].isin(items) if items else True) & (offers["mode"].isin(modes) if modes else True)]
+    offers = offers.sort_values(["item", "mode", "usd_per_device_hour", "provider", "region"], kind="stable")
+    records = json.loads(offers.to_json(orient="records"))
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2))
+    elif fmt == "csv":
+        click.echo(offers.map(safe_text).to_csv(index=False, lineterminator=CSV_LINE_END), nl=False)
+    else:
+        rows = [{**r, "usd_per_device_hour": f"{r['usd_per_device_hour']:.2f}", "max_devices": r["max_devices"] or ""} for r in records]
+        click.echo(texttable(rows, OFFER_TABLE_COLUMNS, f"{len(rows)} offers (USD per device-hour; sorted by item, mode, price)"))

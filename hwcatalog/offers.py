@@ -36,7 +36,7 @@ OFFER_KEY = ("provider", "item", "mode", "region")
 OFFERS_FILE = "offers.csv"
 OFFERS_WHAT = "an offers file (.csv, .yaml or .yml) or a SkyPilot vms.csv"
 MAX_USD_PER_DEVICE_HOUR = 1000.0
-SKYPILOT_MAX_INPUT_BYTES = 64 * 1024 * 1024  # SkyPilot's own vms.csv files run to tens of MB
+SKYPILOT_MAX_INPUT_BYTES = 64 * 1024 * 1024  # SkyPilot's AWS and GCP vms.csv are 1.6 to 2.5 MB, over the 1 MiB default
 
 # SkyPilot AcceleratorName -> catalog id (docs/catalog.md, "Rental offers").
 SKYPILOT_ACCELERATORS = {
@@ -174,7 +174,8 @@ def _check_unique(records: list[tuple[Any, Record]], file: str) -> None:
 def _bundled_records() -> tuple[Record, ...]:
     """The bundled offers, validated against the bundled item ids (cached: immutable package data)."""
     ids = parse_items(bundled_text(ITEMS_FILE), load_schema(), ITEMS_FILE)
-    return tuple(_csv_offers(bundled_text(OFFERS_FILE), OFFERS_FILE, ids, origin=BUNDLED, today=None))
+    header, rows = read_csv(bundled_text(OFFERS_FILE), file=OFFERS_FILE)
+    return tuple(_csv_offers(header, rows, OFFERS_FILE, ids, origin=BUNDLED, today=None))
 
 
 def bundled_offers() -> pd.DataFrame:
@@ -202,11 +203,18 @@ def read_offers(path: str | Path, catalog_ids: Collection[str], *, today: dt.dat
         text = read_text(path, what=OFFERS_WHAT)
         return offers_frame(_yaml_offers(load_yaml(text, file=file), file, catalog_ids, today=today))
     text = read_text(path, what=OFFERS_WHAT, max_bytes=SKYPILOT_MAX_INPUT_BYTES)
+    skypilot = is_skypilot_header(read_csv(text[: text.find("\n") + 1 or None], file=file)[0])
+    if not skypilot:
+        _check_offers_size(text, file)
     header, rows = read_csv(text, file=file)
-    if set(SKYPILOT_COLUMNS) <= set(header):
+    if skypilot:
         return offers_frame(skypilot_offers(rows, path, catalog_ids, today=today))
-    _check_offers_size(text, file)
-    return offers_frame(_csv_offers(text, file, catalog_ids, origin=file, today=today))
+    return offers_frame(_csv_offers(header, rows, file, catalog_ids, origin=file, today=today))
+
+
+def is_skypilot_header(header: Sequence[str]) -> bool:
+    """A CSV header with SkyPilot's ``vms.csv`` columns (:data:`SKYPILOT_COLUMNS`, any order)."""
+    return set(SKYPILOT_COLUMNS) <= set(header)
 
 
 def _check_offers_size(text: str, file: str) -> None:
@@ -220,9 +228,10 @@ def _check_offers_size(text: str, file: str) -> None:
         )
 
 
-def _csv_offers(text: str, file: str, catalog_ids: Collection[str], *, origin: str, today: dt.date | None) -> list[Record]:
+def _csv_offers(
+    header: list[str], rows: list[dict[str, str]], file: str, catalog_ids: Collection[str], *, origin: str, today: dt.date | None
+) -> list[Record]:
     """Rows of an offers CSV: exactly the offer columns (``note`` optional), each row validated."""
-    header, rows = read_csv(text, file=file)
     check_columns(header, FILE_COLUMNS, REQUIRED_COLUMNS, file)
     records = [(n, validate_offer(rec, catalog_ids, file=file, row=n, today=today)) for n, rec in enumerate(rows, start=2)]
     _check_unique(records, file)
@@ -357,6 +366,7 @@ __all__ = [
     "SKYPILOT_PCIE_ACCELERATORS",
     "SKYPILOT_TPUS",
     "bundled_offers",
+    "is_skypilot_header",
     "load_offers",
     "read_offers",
     "skypilot_item",

@@ -16,6 +16,8 @@ from tests.conftest import DATA, write
 
 SKY = DATA / "skypilot"
 HEADER = "provider,item,mode,usd_per_device_hour,region,max_devices,source,date,note\n"
+ROW = "acme,nvidia-h100-sxm,on-demand,2.5,us,8,Quote Q-1,2026-10-01,\n"
+SKY_HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone\n"
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +169,22 @@ def test_skypilot_gcp_tpu_slices_per_chip(ids):
     assert "google-tpu-v4" not in set(o["item"])
 
 
+def test_a_skypilot_file_may_be_larger_than_other_offers_files(tmp_path, ids):
+    (tmp_path / "azure").mkdir()
+    rows = "".join(f"Standard_D{n},,,4,16,,0.2,0.05,eastus,\n" for n in range(30_000))  # CPU-only rows, skipped
+    f = write(tmp_path / "azure", "vms.csv", SKY_HEADER + rows + "Standard_ND96isr_H100_v5,H100,8,96,1900,,98.32,,eastus,\n")
+    assert f.stat().st_size > 1024 * 1024
+    [h100] = read_offers(f, ids).to_dict("records")
+    assert (h100["provider"], h100["usd_per_device_hour"], h100["mode"]) == ("azure", 12.29, "on-demand")
+
+
+def test_today_is_a_parameter(tmp_path, ids):
+    f = write(tmp_path, "q.csv", HEADER + ROW)
+    assert len(read_offers(f, ids, today=dt.date(2026, 10, 1))) == 1
+    with pytest.raises(CatalogError, match=r"row 2, field 'date': expected a date not in the future \(today is 2026-09-30\)"):
+        read_offers(f, ids, today=dt.date(2026, 9, 30))
+
+
 def test_skypilot_mapping_table():
     assert skypilot_item("H100-MEGA", "a3-megagpu-8g") == ("nvidia-h100-sxm", 1.0)
     assert skypilot_item("MI300X", "") == ("amd-mi300x", 1.0)
@@ -178,7 +196,6 @@ def test_skypilot_mapping_table():
 
 # ---------------------------------------------------------------------------------------- bad input
 
-ROW = "acme,nvidia-h100-sxm,on-demand,2.5,us,8,Quote Q-1,2026-10-01,\n"
 BAD_CSV = [
     ("item", ROW.replace("nvidia-h100-sxm", "nvidia-h100"), r"unknown item id 'nvidia-h100' \(did you mean .*'nvidia-h100-sxm'"),
     ("mode", ROW.replace("on-demand", "ondemand"), r"expected one of on-demand, spot, reserved-1y, reserved-3y, got 'ondemand'"),
@@ -230,7 +247,7 @@ def test_unknown_item_is_an_unknown_item_error(tmp_path, ids):
             HEADER + ROW + ROW.replace("2.5", "2.4"),
             r"q.csv, row 3: duplicate offer \(provider='acme', .*region='us'\), first in row 2",
         ),
-        ("q.csv", HEADER + ROW + "a,b\n" * 0 + "x,y,z,1,2,3,4,5,6,7\n", r"q.csv, row 3: expected 9 cells as in the header, got 10"),
+        ("q.csv", HEADER + ROW + "x,y,z,1,2,3,4,5,6,7\n", r"q.csv, row 3: expected 9 cells as in the header, got 10"),
         (
             "q.yaml",
             "offers:\n  - {provider: a, item: amd-mi300x, mode: spot, usd_per_device_hour: yes, source: s, date: 2026-01-01}\n",
@@ -251,6 +268,17 @@ def test_unknown_item_is_an_unknown_item_error(tmp_path, ids):
         ("q.yaml", "offers: 3\n", r"q.yaml: expected a list of offer mappings"),
         ("q.yaml", "- 3\n", r"q.yaml, row offers\[0\]: expected a mapping of field: value, got 3"),
         ("q.json", "[]", r"q.json: unsupported file type '.json'; expected .csv, .yaml or .yml"),
+        ("q.csv", "", r"q.csv: expected a header row, got an empty file"),
+        (
+            "q.yaml",
+            "offers:\n  - {provider: a, item: amd-mi300x, mode: spot, usd_per_device_hour: 2, source: s, date: '2026-02-30'}\n",
+            r"row offers\[0\], field 'date': expected an ISO date YYYY-MM-DD, got '2026-02-30'",
+        ),
+        (
+            "q.yaml",  # unquoted, YAML itself reads the date and refuses it (safeio's message)
+            "- {provider: a, item: amd-mi300x, mode: spot, usd_per_device_hour: 2, source: s, date: 2026-02-30}\n",
+            r"q.yaml: invalid YAML value \(day is out of range for month\)",
+        ),
     ],
 )
 def test_bad_files_are_one_line_errors(tmp_path, ids, name, text, match):
@@ -259,9 +287,6 @@ def test_bad_files_are_one_line_errors(tmp_path, ids, name, text, match):
         read_offers(f, ids)
     result = run("--offers", f)
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "Traceback" not in result.output
-
-
-SKY_HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone\n"
 
 
 @pytest.mark.parametrize(
@@ -310,6 +335,17 @@ def test_cli_filters_sorts_and_formats(tmp_path):
     assert "\"'=HYPERLINK" in csv_out and ",'@note," in csv_out and csv_out.count("\r\n") == len(csv_out.splitlines())
     table = run("--offers", f, "--mode", "spot", "--mode", "reserved-3y").output
     assert "offers (USD per device-hour" in table and "on-demand" not in table and "reserved-3y" in table
+
+
+def test_cli_without_filters_lists_the_bundled_table_sorted():
+    result = run("--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == len(bundled_offers()) + 1
+    keys = [(r.split(",")[1], r.split(",")[2]) for r in lines[1:]]
+    assert keys == sorted(keys)
+    table = run().output
+    assert table.startswith(f"{len(bundled_offers())} offers") and "0.210" in table and "12.29" in table  # TPU v5e spot, Azure H100
 
 
 def test_cli_unknown_item_filter_suggests(tmp_path):

@@ -135,7 +135,8 @@ def catalog_offers(
         if item_id not in ids:
             raise CatalogError(f"--item: {unknown_item(item_id, ids).detail}")
     offers = load_offers(list(offer_files), ids)
-    offers = offers[(offers["item"].isin(items) if items else True) & (offers["mode"].isin(modes) if modes else True)]
+    for column, wanted in (("item", items), ("mode", modes)):
+        offers = offers[offers[column].isin(wanted)] if wanted else offers
     offers = offers.sort_values(["item", "mode", "usd_per_device_hour", "provider", "region"], kind="stable")
     records = json.loads(offers.to_json(orient="records"))
     if fmt == "json":
@@ -143,5 +144,10 @@ def catalog_offers(
     elif fmt == "csv":
         click.echo(offers.map(safe_text).to_csv(index=False, lineterminator=CSV_LINE_END), nl=False)
     else:
-        rows = [{**r, "usd_per_device_hour": f"{r['usd_per_device_hour']:.2f}", "max_devices": r["max_devices"] or ""} for r in records]
+        rows = [{**r, "usd_per_device_hour": _usd(r["usd_per_device_hour"]), "max_devices": r["max_devices"] or ""} for r in records]
         click.echo(texttable(rows, OFFER_TABLE_COLUMNS, f"{len(rows)} offers (USD per device-hour; sorted by item, mode, price)"))
+
+
+def _usd(usd_per_device_hour: float) -> str:
+    """A price for the table: cents, or a tenth of a cent below USD 1."""
+    return f"{usd_per_device_hour:,.2f}" if usd_per_device_hour >= 1 else f"{usd_per_device_hour:.3f}"

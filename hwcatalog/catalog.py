@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .bundled import load_bundled
+from .offers import load_offers
 from .overlay import OverlayState, apply_overlay, read_overlay
 from .queries import stale_prices
 from .schema import Schema, load_schema
@@ -127,8 +128,10 @@ def load_catalog(
     today: dt.date | None = None,
     max_price_age_days: int | None = DEFAULT_MAX_PRICE_AGE_DAYS,
     strict_ranges: bool = True,
+    offers: Sequence[str | Path] = (),
+    bundled_offers: bool = True,
 ) -> Catalog:
-    """Load the bundled catalog and apply overlays in order.
+    """Load the bundled catalog and apply overlays in order; attach the rental offers.
 
     Parameters
     ----------
@@ -142,6 +145,10 @@ def load_catalog(
     strict_ranges:
         An overlay figure outside the schema's plausible range for its category is an error
         (default); with ``False`` it is accepted with a warning in ``Catalog.warnings``.
+    offers:
+        Offers files (CSV, YAML or a SkyPilot ``vms.csv``; :mod:`hwcatalog.offers`) read after
+        the bundled offers (unless ``bundled_offers`` is false); a later row replaces an earlier
+        one with the same provider, item, mode and region.
     """
     schema = load_schema()
     items, figures = load_bundled(schema)
@@ -156,6 +163,7 @@ def load_catalog(
         overlays=tuple(str(p) for p in overlays),
         disabled=tuple(sorted(state.disabled)),
         warnings=list(state.warnings),
+        offers=load_offers(offers, list(wide.index), include_bundled=bundled_offers, today=today),
     )
     if max_price_age_days is not None:
         catalog.warnings.extend(_staleness_warnings(catalog.figures, max_price_age_days, today or dt.date.today()))

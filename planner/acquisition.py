@@ -39,9 +39,11 @@ OUTPUT_COLUMNS = (
 )
 
 
-def usable_offers(offers: pd.DataFrame | None, items: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+def usable_offers(offers: pd.DataFrame | None, items: pd.DataFrame, s: Scenario, *, references: bool = False) -> pd.DataFrame:
     """Offers the scenario may use: an accelerator of the catalog, not excluded (nor outside
-    ``catalog.only``), in a mode of ``acquisition.modes``."""
+    ``catalog.only``), in a mode of ``acquisition.modes``. Bundled offers (origin ``bundled``) are
+    list prices without capacity: they supply ``acquisition.bundled_offer_max_devices`` devices
+    each, and none when it is 0, unless ``references`` (break-even figures) asks for every offer."""
     if offers is None or offers.empty:
         return pd.DataFrame(columns=["provider", "item", "mode", "usd_per_device_hour", "region", "max_devices", "source", "date"])
     sel = s.catalog
@@ -49,6 +51,11 @@ def usable_offers(offers: pd.DataFrame | None, items: pd.DataFrame, s: Scenario)
     keep &= ~offers["item"].isin(sel.exclude)
     if sel.only is not None:
         keep &= offers["item"].isin(sel.only)
+    cap = s.acquisition.bundled_offer_max_devices
+    if not references:
+        bundled = offers["origin"] == "bundled"
+        keep &= ~bundled if cap == 0 else keep
+        offers = offers.assign(max_devices=offers["max_devices"].where(~bundled | offers["max_devices"].notna(), cap))
     out = offers[keep]
     accelerator = items.loc[out["item"], "category"].to_numpy() == "accelerator"
     return out[accelerator].reset_index(drop=True)
@@ -103,7 +110,7 @@ def rented_capabilities(base_caps: pd.DataFrame, offers: pd.DataFrame, s: Scenar
 
 
 def _present(v: object) -> bool:
-    return v is not None and v == v and str(v) != ""
+    return not (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or str(v) == "")
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def break_even_rows(m: BuiltModel, catalog: Catalog, items: tuple[LineItem, ...]
     """For each accelerator the plan uses and each rental mode with an offer: owning against the
     cheapest offer (two-tier fabric; the uplift only changes which side of u* a large fleet is)."""
     used = sorted({li.id for li in items if li.category == "accelerator"})
-    offers = usable_offers(catalog.offers, catalog.items, m.inp.scenario.model_copy(update={"acquisition": _all_modes(m)}))
+    offers = usable_offers(catalog.offers, catalog.items, m.inp.scenario.model_copy(update={"acquisition": _all_modes(m)}), references=True)
     rows = []
     for item_id in used:
         own = _owned_row(catalog, item_id, m)
@@ -149,11 +149,15 @@ def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float) -> str | N
         return None
     pct = f"busy {busy:.0%} of the horizon"
     if not mine:
-        return f"{li.mode}: no rental offer for this item" if li.mode == "own" else f"rented {li.mode} from {li.provider}"
+        return "owned: no rental offer for this item" if li.mode == "own" else f"rented {li.mode} from {li.provider}"
     if li.mode == "own":
         beaten = [r for r in mine if r.own_cheaper]
         if not beaten:
-            return f"owned although a rental is cheaper per hour ({pct}): capacity caps, families or model limits decide"
+            cheapest = min(mine, key=lambda r: r.offer_usd_per_device_hour)
+            return (
+                f"owned, though {_cmp(cheapest)} lists cheaper: bundled list prices promise no capacity "
+                "(acquisition.bundled_offer_max_devices), or caps, families or model limits bind; give --offers with quotes"
+            )
         parts = [_cmp(r) for r in beaten]
         return f"owned: {pct}; owning at USD {beaten[0].own_usd_per_busy_device_hour:,.2f} per busy device-hour beats " + "; ".join(parts)
     row = next((r for r in mine if r.mode == li.mode), None)
@@ -165,7 +169,7 @@ def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float) -> str | N
 def _cmp(r: BreakEvenRow) -> str:
     """``on-demand at USD 2.99/h (own wins above 41%, 4.9 months)``."""
     if r.break_even_utilisation is None:
-        side = "own always cheaper" if r.own_cheaper else "renting always cheaper"
+        side = "owning cheaper at any busy share" if r.own_cheaper else "owning never cheaper within the horizon"
     else:
         side = f"own wins {r.own_wins} {r.break_even_utilisation:.0%} busy, {r.break_even_months:.1f} months a year"
     return f"{r.mode} at USD {r.offer_usd_per_device_hour:,.2f}/h ({side})"

@@ -66,6 +66,7 @@ SCENARIO_RANGES: dict[str, tuple[float, float]] = {
     "costs.software_usd_per_accelerator_year": (0.0, 1e6),
     "costs.insurance_tax_rate_per_year": (0.0, 0.2),
     "acquisition.busy_fraction": (1e-3, 1.0),
+    "acquisition.bundled_offer_max_devices": (0, 1e7),
     "acquisition.spot_availability": (0.01, 1.0),
     "acquisition.spot_preemption_overhead": (0.0, 0.99),
 }

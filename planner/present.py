@@ -145,6 +145,41 @@ def line_rows(p: Plan) -> list[dict[str, str]]:
     ]
 
 
+def component_rows(p: Plan) -> list[dict[str, str]]:
+    """Each cost component over the plan (planner.tco), with its share of the total; zeros left out."""
+    total = p.cost_usd.total
+    return [{"component": k, "usd": usd(v), "share": pct(v / total if total > 0 else 0.0)} for k, v in p.cost_usd.components.items() if v]
+
+
+def acquisition_rows(p: Plan) -> list[dict[str, str]]:
+    """Accelerator lines: mode, provider, all-in USD per busy device-hour and why this mode."""
+    return [
+        {
+            "id": li.id,
+            "role": li.role,
+            "mode": li.mode,
+            "provider": li.provider or "",
+            "per_hour": "" if li.usd_per_device_hour is None else f"USD {li.usd_per_device_hour:,.2f}",
+            "reason": li.acquisition_reason or "",
+        }
+        for li in p.items
+        if li.category == "accelerator"
+    ]
+
+
+def unit_cost_text(p: Plan) -> str:
+    """``USD x per million output tokens; USD y per 1e24 training FLOP`` (what is known)."""
+    u = p.unit_costs
+    if u is None:
+        return ""
+    parts = []
+    if u.usd_per_million_output_tokens is not None:
+        parts.append(f"USD {u.usd_per_million_output_tokens:,.3f} per million output tokens served")
+    if u.usd_per_1e24_training_flop is not None:
+        parts.append(f"USD {u.usd_per_1e24_training_flop:,.0f} per 1e24 FLOP trained")
+    return "; ".join(parts) + f" ({p.cost_usd.view} view)" if parts else ""
+
+
 def spend_rows(p: Plan) -> list[dict[str, str]]:
     """Capex, opex, total and share per role."""
     return [
@@ -260,6 +295,9 @@ def plan_tables(p: Plan) -> dict[str, Any]:
         "serving": serving_rows(p),
         "training_line": training_line(p),
         "spend": spend_rows(p),
+        "components": component_rows(p),
+        "acquisition": acquisition_rows(p),
+        "unit_costs": unit_cost_text(p),
         "binding": binding_rows(p),
         "marginals": marginal_rows(p),
         "capabilities": capability_rows(p),

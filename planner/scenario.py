@@ -243,6 +243,11 @@ class AcquisitionSpec(_Strict):
         default=1.0, gt=0, le=1, description="Share of the horizon the workload runs; owned units idle the rest (fraction)"
     )
     spot_availability: float = Field(default=0.9, gt=0, le=1, description="Share of busy hours spot capacity can be had (fraction)")
+    bundled_offer_max_devices: int = Field(
+        default=0,
+        ge=0,
+        description="Devices each bundled list-price offer may supply; 0 = bundled offers are price references only (devices)",
+    )
     spot_preemption_overhead: float = Field(
         default=0.1, ge=0, lt=1, description="Share of spot time lost to preemptions and restarts from checkpoints (fraction)"
     )

@@ -41,8 +41,9 @@ class SweepSummary:
 
 
 def catalog_fingerprint(catalog: Catalog) -> str:
-    """A hash of every catalog figure and item field (overlays included)."""
-    return fingerprint(catalog.items.to_csv(), catalog.figures.to_csv())
+    """A hash of every catalog figure and item field (overlays included) and of the offers."""
+    offers = "" if catalog.offers is None else catalog.offers.to_csv()
+    return fingerprint(catalog.items.to_csv(), catalog.figures.to_csv(), offers)
 
 
 def scenario_key(scenario: Scenario, catalog_fp: str, marginals: bool) -> str:

@@ -229,11 +229,20 @@ def check_outputs(output: str | None, exports: Iterable[str], force: bool) -> No
         check_writable(path, force=force)
 
 
-def load_catalog_quietly(catalogs: Iterable[str], max_age: int | None, quiet: bool) -> Any:
-    """The bundled catalog with overlays; its warnings printed once unless quiet."""
+offers_option = click.option(
+    "--offers",
+    "offers",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Rental offers file (CSV, YAML or a SkyPilot vms.csv) read beside the bundled offers; repeatable.",
+)
+
+
+def load_catalog_quietly(catalogs: Iterable[str], max_age: int | None, quiet: bool, offers: Iterable[str] = ()) -> Any:
+    """The bundled catalog with overlays and offers files; its warnings printed once unless quiet."""
     from hwcatalog import load_catalog
 
-    cat = load_catalog(list(catalogs), max_price_age_days=max_age)
+    cat = load_catalog(list(catalogs), max_price_age_days=max_age, offers=list(offers))
     warn(cat.warnings, quiet)
     return cat
 

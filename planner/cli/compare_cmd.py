@@ -22,6 +22,7 @@ from .common import (
     format_option,
     infer_format,
     load_catalog_quietly,
+    offers_option,
     options,
     output_option,
     quiet_option,
@@ -71,6 +72,7 @@ comparison_options = options(
     click.option("--retry-failed", is_flag=True, help="With --results: plan again the scenarios recorded as errors."),
     click.option("--baseline", help="Name of the baseline scenario (default: the first)."),
     catalog_option,
+    offers_option,
     format_option(COMPARE_FORMATS),
     output_option,
     export_option,
@@ -87,7 +89,7 @@ def _finish(points: list[tuple[str, Any, dict[str, Any]]], kind: str, o: dict[st
     from ..export import write_comparison_export
     from ..report import render_comparison
 
-    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"])
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"], o["offers"])
     fmt = infer_format(o["fmt"], o["output"], COMPARE_FORMATS)
     executor = make_executor(o["scheduler"], o["jobs"])
     try:

@@ -19,6 +19,7 @@ from .common import (
     format_option,
     infer_format,
     load_catalog_quietly,
+    offers_option,
     options,
     output_option,
     quiet_option,
@@ -37,6 +38,7 @@ PLAN_FORMATS = ("table", "md", "html", "json")
     click.option("--objective", type=click.Choice(["min-cost", "max-progress"]), help="Objective (default from the scenario)."),
     click.option("--horizon", type=FiniteFloatRange(min=0, min_open=True, max=10), metavar="YEARS", help="Planning horizon in years."),
     catalog_option,
+    offers_option,
     format_option(PLAN_FORMATS),
     output_option,
     export_option,
@@ -82,7 +84,7 @@ def run_command(**o: Any) -> None:
 
         over.setdefault("data", {})["external_tokens"] = sum(external_tokens_by_period(measurement, o["alpha_level"]).values())
     scenario = load_scenario(o["scenario_file"], over)
-    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], quiet=True)
+    catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], quiet=True, offers=o["offers"])
     result = plan(scenario, catalog)
     warn(result.warnings, o["quiet"])  # only the items this plan considered, once
     if measurement is not None:

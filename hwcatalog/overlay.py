@@ -9,6 +9,7 @@ other rows). Column names in messages are the overlay's own (``date``, ``price_u
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,6 +274,54 @@ def apply_add(state: OverlayState, row: Row) -> None:
         raise CatalogError(f"a new {item['category']} needs {', '.join(missing)}", file=row.file, row=row.label, field=missing[0])
     state.items[item_id] = item
     _set_figures(state, item, attrs, row)
+    if "host_share_usd" not in attrs and item["category"] in HOST_SHARE_CATEGORIES:
+        _default_host_share(state, item, attrs, row)
+
+
+HOST_SHARE_CATEGORIES = ("accelerator", "verification")
+
+
+def _default_host_share(state: OverlayState, item: dict[str, Any], attrs: dict[str, Any], row: Row) -> None:
+    """A new accelerator or verification item without ``host_share_usd`` gets the median host share
+    of the catalog's items of its category and kind (single-device or multi-device alike), as an
+    estimate that says so; a rack (devices_per_unit > 1) of a kind with no racks gets 0."""
+    multi = _devices(attrs) > 1
+    peers = [
+        fig["value"]
+        for (other, attr), fig in state.figures.items()
+        if attr == "host_share_usd"
+        and other != item["id"]
+        and other in state.items
+        and state.items[other]["category"] == item["category"]
+        and state.items[other]["kind"] == item["kind"]
+        and (_devices({"devices_per_unit": _figure_value(state, other, "devices_per_unit")}) > 1) == multi
+    ]
+    value = float(statistics.median(peers)) if peers else 0.0
+    what = f"{item['category']} {item['kind']}{' racks' if multi else ''} items"
+    state.figures[(item["id"], "host_share_usd")] = {
+        "item_id": item["id"],
+        "attribute": "host_share_usd",
+        "value": value,
+        "unit": "USD",
+        "basis": "estimate",
+        "source": "Planner default: median host share of the catalog's " + what,
+        "source_date": str(row.rec.get("date") or dt.date.today().isoformat()),
+        "currency_year": None,
+        "note": f"The overlay gave no host_share_usd; median of {len(peers)} {what}. Set host_share_usd to override.",
+        "origin": row.origin,
+    }
+
+
+def _figure_value(state: OverlayState, item_id: str, attr: str) -> Any:
+    fig = state.figures.get((item_id, attr))
+    return None if fig is None else fig["value"]
+
+
+def _devices(attrs: dict[str, Any]) -> float:
+    try:
+        return float(attrs.get("devices_per_unit") or 1)
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def apply_disable(state: OverlayState, row: Row) -> None:

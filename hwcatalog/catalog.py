@@ -116,9 +116,12 @@ def _frames(items: Items, figures: Figures, schema: Schema, disabled: set[str]) 
 
 
 def _staleness_warnings(figures: pd.DataFrame, max_age_days: int, today: dt.date) -> list[str]:
+    """One warning per item with a stale price figure, naming its oldest (purchase or hourly)."""
+    stale = stale_prices(figures, max_age_days, today).sort_values("age_days", ascending=False, kind="stable")
     return [
-        f"price of {rec['item_id']} is {rec['age_days']} days old (source dated {rec['source_date']}, limit {max_age_days} days)"
-        for rec in stale_prices(figures, max_age_days, today).to_dict("records")
+        f"price of {rec['item_id']} is {rec['age_days']} days old ({rec['attribute']}, source dated {rec['source_date']}, "
+        f"limit {max_age_days} days)"
+        for rec in stale.drop_duplicates("item_id").sort_index().to_dict("records")
     ]
 
 

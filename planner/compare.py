@@ -232,7 +232,8 @@ def summary_table(comp: Comparison) -> pd.DataFrame:
         p = r.plan
         spend = p.spend_by_role_usd
         row.update(headline_row(p), capex_usd=p.cost_usd.capex, opex_usd=p.cost_usd.opex, total_usd=p.cost_usd.total)
-        row.update(agents=p.agents, speedup=p.speedup)
+        row.update(agents=p.agents, speedup=p.speedup, owned_usd=p.spend_by_mode_usd.get("own", 0.0))
+        row["rented_usd"] = sum(v for k, v in p.spend_by_mode_usd.items() if k != "own")
         if base is not None:
             bspend = base.spend_by_role.set_index("role")["total_usd"]
             row.update(
@@ -266,25 +267,37 @@ def drivers(comp: Comparison) -> list[str]:
             out.append(f"{cause}: no plan ({r.error})")
             continue
         spend = r.plan.spend_by_role.set_index("role")["total_usd"]
-        delta = {role: float(spend[role] - bspend[role]) for role in ROLES}
         scale = max(base.plan.cost_usd.total, r.plan.cost_usd.total, 1.0)
-        down = {k: -v for k, v in delta.items() if v < -MOVE_THRESHOLD * scale}
-        up = {k: v for k, v in delta.items() if v > MOVE_THRESHOLD * scale}
-        if not down and not up:
-            out.append(f"{cause}: spend by role unchanged (within {MOVE_THRESHOLD:.1%} of the total)")
+        by_role = _moves({role: float(spend[role] - bspend[role]) for role in ROLES}, scale)
+        modes = r.plan.spend_by_mode_usd.keys() | base.plan.spend_by_mode_usd.keys()
+        mode_delta = {k: r.plan.spend_by_mode_usd.get(k, 0.0) - base.plan.spend_by_mode_usd.get(k, 0.0) for k in sorted(modes)}
+        by_mode = _moves({("owned" if k == "own" else k): v for k, v in mode_delta.items()}, scale)
+        if by_role is None and by_mode is None:
+            out.append(f"{cause}: spend by role and by mode unchanged (within {MOVE_THRESHOLD:.1%} of the total)")
             continue
-        moved = min(sum(down.values()), sum(up.values())) if down and up else 0.0
-        parts = [cause + ":"]
-        if down and up:
-            parts.append(f"moved USD {moved:,.0f} from " + _roles(down, "-") + " to " + _roles(up, "+"))
-        elif up:
-            parts.append("added spend on " + _roles(up, "+"))
-        else:
-            parts.append("cut spend on " + _roles(down, "-"))
+        text = by_role or "spend by role unchanged"
+        if by_mode is not None and by_mode.startswith("moved"):
+            text += "; by acquisition mode, " + by_mode
+        parts = [cause + ":", text]
         net = r.plan.cost_usd.total - base.plan.cost_usd.total
         parts.append(f"(total {'+' if net >= 0 else '-'}USD {abs(net):,.0f})")
         out.append(" ".join(parts))
     return out
+
+
+def _moves(delta: dict[str, float], scale: float) -> str | None:
+    """``moved USD X from a (-A) to b (+B)``, ``added spend on ...`` or ``cut spend on ...``; None
+    when no part moved by more than MOVE_THRESHOLD of the total."""
+    down = {k: -v for k, v in delta.items() if v < -MOVE_THRESHOLD * scale}
+    up = {k: v for k, v in delta.items() if v > MOVE_THRESHOLD * scale}
+    if down and up:
+        moved = min(sum(down.values()), sum(up.values()))
+        return f"moved USD {moved:,.0f} from " + _roles(down, "-") + " to " + _roles(up, "+")
+    if up:
+        return "added spend on " + _roles(up, "+")
+    if down:
+        return "cut spend on " + _roles(down, "-")
+    return None
 
 
 def _roles(d: dict[str, float], sign: str) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from hwcatalog import Catalog
 
 from . import __version__
-from .extract_costs import break_even_rows, line_costs, plan_costs, reason, unit_costs
+from .extract_costs import break_even_rows, line_costs, plan_costs, reason, spend_by_mode, unit_costs
 from .model.types import GTOK, BuiltModel
 from .physics import kv_gb_per_agent
 from .result import (
@@ -405,6 +405,17 @@ def considered_warnings(warnings: list[str], considered: set[str]) -> tuple[str,
     return tuple(dict.fromkeys(keep))
 
 
+def priced_lines(m: BuiltModel, catalog: Catalog, counts: Counts, budget_usd: float) -> tuple[Any, CostUSD, Any, Any]:
+    """The bought lines with why each is owned or rented, the plan's costs, spend by role and the
+    break-even rows."""
+    s = m.inp.scenario
+    items = line_items(m, catalog, counts)
+    cost = plan_costs(items, budget_usd, s.costs.view)
+    even = break_even_rows(m, catalog, items)
+    items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction)) for li in items)
+    return items, cost, spend_by_role(items, cost.total), even
+
+
 def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dict[str, str], timings: Timings) -> Plan:
     """Read the solved model into a :class:`Plan` (marginal values are added by the caller)."""
     s = m.inp.scenario
@@ -412,17 +423,12 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
     budget_usd = m.inp.budget_usd if m.inp.budget_usd is not None else math.inf
     counts = purchase_counts(m)
     flows = m.flow.values()
-    items = line_items(m, catalog, counts)
-    cost = plan_costs(items, budget_usd, s.costs.view)
-    spend = spend_by_role(items, cost.total)
-    even = break_even_rows(m, catalog, items)
-    items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction)) for li in items)
+    items, cost, spend, even = priced_lines(m, catalog, counts, budget_usd)
     tokens = token_flows(m, caps, flows, counts)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
     rows = constraint_rows(m)
     binding = tuple(r.name for r in rows if r.binding)
-    pw = power(m, caps, counts)
-    reg = regime(m.inp.alpha_floor, alpha)
+    pw, reg = power(m, caps, counts), regime(m.inp.alpha_floor, alpha)
     return Plan(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
@@ -469,4 +475,5 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         unit_costs=unit_costs(m, items, spend["total"], flows),
         break_even=even,
         busy_fraction=s.acquisition.busy_fraction,
+        spend_by_mode_usd=spend_by_mode(items),
     )

@@ -15,7 +15,7 @@ from hwcatalog import Catalog
 from .acquisition import break_even, usable_offers
 from .model.types import GTOK, BuiltModel
 from .result import BreakEvenRow, CostUSD, LineItem, UnitCosts
-from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS, busy_device_hours, owned_components
+from .tco import ACQUISITION_MODES, CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS, busy_device_hours, owned_components
 
 Counts = dict[tuple[str, str], int]
 
@@ -173,3 +173,8 @@ def _cmp(r: BreakEvenRow) -> str:
     else:
         side = f"own wins {r.own_wins} {r.break_even_utilisation:.0%} busy, {r.break_even_months:.1f} months a year"
     return f"{r.mode} at USD {r.offer_usd_per_device_hour:,.2f}/h ({side})"
+
+
+def spend_by_mode(items: tuple[LineItem, ...]) -> dict[str, float]:
+    """All-in spend (USD) by acquisition mode: own, on-demand, spot, reserved-1y, reserved-3y."""
+    return {mode: sum((li.extended_cost_usd for li in items if li.mode == mode), 0.0) for mode in ACQUISITION_MODES}

@@ -335,6 +335,7 @@ class Plan:
     unit_costs: UnitCosts | None = None
     break_even: tuple[BreakEvenRow, ...] = ()
     busy_fraction: float = 1.0
+    spend_by_mode_usd: dict[str, float] = field(default_factory=dict)  # own, on-demand, spot, reserved-1y, reserved-3y
 
     # ---------------------------------------------------------------- views
 

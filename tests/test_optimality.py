@@ -2,7 +2,7 @@
 infeasible, every plan satisfies the invariants, and HiGHS agrees with CBC within the MIP gap.
 
 The invariants: cost within budget, alpha at or above the floor (the model keeps a 1e-6 margin,
-so no solver rounding puts it below), whole-unit quantities, line items summing to capex.
+so no solver rounding puts it below), whole-unit quantities, line items summing to the purchase price, the capital and the total.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def _check_invariants(p, budget):
     if p.alpha is not None:
         assert p.alpha >= p.alpha_floor
     assert all(isinstance(li.quantity, int) and li.quantity >= 1 for li in p.items)
-    assert sum(li.extended_price_usd for li in p.items) == pytest.approx(p.cost_usd.capex, rel=1e-12, abs=1e-6)
+    assert sum(li.extended_price_usd for li in p.items) == pytest.approx(p.cost_usd.purchase, rel=1e-12, abs=1e-6)
+    assert sum(li.extended_capital_usd for li in p.items) == pytest.approx(p.cost_usd.capex, rel=1e-9, abs=1e-6)
+    assert sum(li.extended_cost_usd for li in p.items) == pytest.approx(p.cost_usd.total, rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)

@@ -91,3 +91,59 @@ def test_plan_invariants(toy_catalog, b, a, objective, agents):
     data = json.loads(render_plan(p, "json"))
     assert data == json.loads(json.dumps(p.to_dict()))
     assert data["cost_usd"]["total"] == pytest.approx(p.cost_usd.total)
+
+
+def _rent_catalog(toy_catalog, od: float, res: float, cap: int | None):
+    """The toy catalog with an on-demand and a one-year reserved offer of toy-gpu (capped or not)."""
+    import dataclasses
+
+    from tests.test_tco import offers
+
+    frame = offers(("toy-gpu", "on-demand", od), ("toy-gpu", "reserved-1y", res))
+    frame["max_devices"] = cap
+    return dataclasses.replace(toy_catalog, offers=frame)
+
+
+rates = st.floats(min_value=0.05, max_value=5.0)
+acquisition = st.fixed_dictionaries(
+    {
+        "busy": st.floats(min_value=0.02, max_value=1.0),
+        "view": st.sampled_from(["cash", "amortised"]),
+        "cap": st.sampled_from([None, 1, 3]),
+    }
+)
+
+
+@SETTINGS
+@given(b=budgets, a=floors, od=rates, res=rates, acq=acquisition)
+def test_plan_invariants_with_rentals(toy_catalog, b, a, od, res, acq):
+    """With offers, any busy share and either cost view: the budget holds, alpha >= floor, rented
+    lines draw no facility power and stay within their offer's cap, and the costs reconcile."""
+    cat = _rent_catalog(toy_catalog, od, res, acq["cap"])
+    s = with_changes(
+        _base("max-progress"),
+        {"budget_usd": b, "alpha_floor": a, "acquisition.busy_fraction": acq["busy"], "costs.view": acq["view"]},
+    )
+    try:
+        p = plan(s, cat, marginals=False)
+    except InfeasiblePlan:
+        return
+    assert p.cost_usd.total <= b * (1 + 1e-9)
+    if p.alpha is not None:
+        assert p.alpha >= a - 1e-6
+    rented = [li for li in p.items if li.mode != "own"]
+    assert all(li.power_kw == 0 and li.unit_price_usd == 0 for li in rented)
+    if acq["cap"] is not None:
+        for key in {li.offer_id for li in rented}:
+            assert sum(li.quantity for li in rented if li.offer_id == key) <= acq["cap"]
+    assert sum(li.extended_cost_usd for li in p.items) == pytest.approx(p.cost_usd.total, rel=1e-9, abs=1e-6)
+    assert sum(p.spend_by_mode_usd.values()) == pytest.approx(p.cost_usd.total, rel=1e-9, abs=1e-6)
+
+
+@SETTINGS
+@given(b1=budgets, b2=budgets, od=rates, busy=st.floats(min_value=0.02, max_value=1.0))
+def test_more_budget_never_lowers_progress_with_rentals(toy_catalog, b1, b2, od, busy):
+    lo, hi = sorted((b1, b2))
+    cat = _rent_catalog(toy_catalog, od, od * 0.7, None)
+    s = with_changes(_base("max-progress"), {"acquisition.busy_fraction": busy, "alpha_floor": 0.2})
+    assert _progress(with_changes(s, {"budget_usd": hi}), cat) >= _progress(with_changes(s, {"budget_usd": lo}), cat) * (1 - RTOL) - 1e-9

@@ -214,3 +214,45 @@ def test_costs_reconcile_with_components(toy_scenario, rent_catalog):
     assert p.cost_usd.total == pytest.approx(sum(p.cost_usd.components.values()))
     assert p.cost_usd.total == pytest.approx(sum(li.extended_cost_usd for li in p.items))
     assert p.cost_usd.capex + p.cost_usd.opex == pytest.approx(p.cost_usd.total)
+
+
+def test_compare_across_modes_shows_the_money_moved(toy_scenario, rent_catalog):
+    """Own-only against rent-allowed at a busy share of 1/12: the comparison names the spend moved
+    from owned units to on-demand ones."""
+    from planner.compare import compare, drivers
+
+    s = with_changes(toy_scenario, {"costs.view": "amortised", "acquisition.busy_fraction": 1 / 12})
+    own = with_changes(s, {"acquisition.modes": ["own"], "name": "own-only"})
+    comp = compare([("own-only", own, {}), ("rent", with_changes(s, {"name": "rent"}), {})], rent_catalog, marginals=False)
+    text = " ".join(drivers(comp))
+    assert "by acquisition mode, moved USD" in text and "from owned" in text and "to on-demand" in text
+    table = comp.table().set_index("name")
+    assert table.at["own-only", "rented_usd"] == 0 and table.at["rent", "owned_usd"] == 0
+
+
+def test_cli_offers_file_rents_within_its_cap(tmp_path):
+    """`plan --offers FILE` reads the file beside the bundled offers; the capped quote is used up to
+    its max_devices and the JSON says so line by line."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text(
+        "provider,item,mode,usd_per_device_hour,region,max_devices,source,date\n"
+        "acme,nvidia-h100-sxm,reserved-1y,1.0,us-east,64,quote 42,2026-11-15\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(cli, ["--budget", "2e7", "--offers", str(quotes), "--format", "json", "-q"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    rented = [i for i in d["items"] if i["mode"] == "reserved-1y"]
+    assert rented and sum(i["quantity"] for i in rented) <= 64
+    assert all(i["provider"] == "acme" and i["offer_id"] == "nvidia-h100-sxm@acme:reserved-1y" for i in rented)
+    assert d["unit_costs"]["usd_per_device_hour"]["nvidia-h100-sxm@acme:reserved-1y"] == pytest.approx(1.0)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(quotes.read_text().replace("reserved-1y", "lease"), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--budget", "2e7", "--offers", str(bad), "-q"], catch_exceptions=False)
+    assert r.exit_code != 0 and "bad.csv" in r.output and "mode" in r.output and "Traceback" not in r.output

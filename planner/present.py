@@ -133,6 +133,8 @@ def line_rows(p: Plan) -> list[dict[str, str]]:
             "role": li.role,
             "quantity": f"{li.quantity:,}",
             "unit_price": usd(li.unit_price_usd),
+            "host_share": usd(li.unit_host_share_usd) + (f" ({li.host_share_basis})" if li.host_share_basis else ""),
+            "mode": li.mode if li.provider is None else f"{li.mode} ({li.provider})",
             "extended_price": usd(li.extended_price_usd),
             "extended_opex": usd(li.extended_opex_usd),
             "cost": usd(li.extended_cost_usd),

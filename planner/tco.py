@@ -48,22 +48,25 @@ CAPITAL_COMPONENTS = ("device", "host", "network", "storage", "datacenter")
 OPEX_COMPONENTS = ("colocation", "staff", "software", "insurance", "energy", "maintenance", "labour", "rental")
 COMPONENTS = CAPITAL_COMPONENTS + OPEX_COMPONENTS
 
-# What each component is and which scenario fields set it (sources: planner/data/default.yaml and
-# docs/model.md "Cost of ownership").
+# What each component is, which scenario fields set it and where the bundled default comes from
+# (planner/data/default.yaml and docs/model.md "Cost of ownership" give the full citations).
 COMPONENT_BASIS = {
-    "device": "catalog price_usd, charged in costs.view",
-    "host": "catalog host_share_usd (server, CPUs, DRAM, NICs, chassis), charged in costs.view",
-    "network": "costs.network_usd_per_accelerator_two_tier / _three_tier by fleet size, in costs.view",
-    "storage": "costs.storage_pb_per_accelerator x costs.storage_usd_per_pb, in costs.view",
-    "datacenter": "costs.datacenter_usd_per_mw (owned facility) over costs.datacenter_lifetime_years",
-    "colocation": "costs.colocation_usd_per_kw_month x IT kW (colocated facility)",
-    "staff": "costs.staff_usd_per_fte_year / costs.staff_accelerators_per_fte",
-    "software": "costs.software_usd_per_accelerator_year",
-    "insurance": "costs.insurance_tax_rate_per_year x purchase capex",
-    "energy": "power_kw x facility.pue x busy hours x facility.electricity_usd_per_kwh",
-    "maintenance": "facility.maintenance_rate_per_year x (price + host share)",
-    "labour": "reviewer usd_per_hour x hours_per_year",
-    "rental": "offer usd_per_device_hour x devices x hours paid (by mode)",
+    "device": "catalog price_usd, charged in costs.view (source per item on the Sources sheet)",
+    "host": "catalog host_share_usd (server, CPUs, DRAM, NICs, chassis), charged in costs.view (Sources sheet)",
+    "network": "costs.network_usd_per_accelerator_two_tier / _three_tier by fleet size, in costs.view; default an "
+    "estimate from switch, optic and NIC list prices, cross-checked with Epoch AI (arXiv:2405.21015)",
+    "storage": "costs.storage_pb_per_accelerator x costs.storage_usd_per_pb, in costs.view; default an estimate",
+    "datacenter": "costs.datacenter_usd_per_mw over costs.datacenter_lifetime_years (owned facility); default "
+    "Turner & Townsend Data Centre Construction Cost Index 2025-2026",
+    "colocation": "costs.colocation_usd_per_kw_month x IT kW (colocated facility); default CBRE North America Data Center Trends H2 2024",
+    "staff": "costs.staff_usd_per_fte_year / costs.staff_accelerators_per_fte; default BLS OEWS May 2024 wage, "
+    "loaded, and an estimate of engineers per accelerator",
+    "software": "costs.software_usd_per_accelerator_year; default 0 (open stack; NVIDIA AI Enterprise lists USD 4,500)",
+    "insurance": "costs.insurance_tax_rate_per_year x purchase capex; default an estimate",
+    "energy": "power_kw x facility.pue x busy hours x facility.electricity_usd_per_kwh (default US EIA 2024)",
+    "maintenance": "facility.maintenance_rate_per_year x (price + host share); default an assumption",
+    "labour": "reviewer usd_per_hour x hours_per_year (catalog, Sources sheet)",
+    "rental": "offer usd_per_device_hour x devices x hours paid by mode (the line's source column)",
 }
 
 RESERVED_YEARS = {"reserved-1y": 1, "reserved-3y": 3}

@@ -256,3 +256,26 @@ def test_cli_offers_file_rents_within_its_cap(tmp_path):
     bad.write_text(quotes.read_text().replace("reserved-1y", "lease"), encoding="utf-8")
     r = CliRunner().invoke(cli, ["--budget", "2e7", "--offers", str(bad), "-q"], catch_exceptions=False)
     assert r.exit_code != 0 and "bad.csv" in r.output and "mode" in r.output and "Traceback" not in r.output
+
+
+def test_overlay_item_gets_its_category_host_share(tmp_path):
+    """An accelerator added without host_share_usd gets the median of the catalog's GPUs (an estimate
+    that says so); one that sets it keeps its own."""
+    from hwcatalog import load_catalog
+
+    f = tmp_path / "new.yaml"
+    f.write_text(
+        "items:\n"
+        "  - {id: new-gpu, action: add, name: New GPU, vendor: Acme, category: accelerator, kind: gpu, bf16_tflops: 1000,"
+        " hbm_gb: 100, hbm_tbps: 4, power_kw: 1, price_usd: 36000, date: 2026-11-01, source: quote 7}\n"
+        "  - {id: own-host, action: add, name: Own host, vendor: Acme, category: accelerator, kind: gpu, bf16_tflops: 1000,"
+        " hbm_gb: 100, hbm_tbps: 4, power_kw: 1, price_usd: 36000, host_share_usd: 2000, date: 2026-11-01, source: quote 8}\n",
+        encoding="utf-8",
+    )
+    cat = load_catalog([f], max_price_age_days=None)
+    shares = cat.figures[(cat.figures["attribute"] == "host_share_usd")].set_index("item_id")
+    bundled_gpus = [i for i in cat.items.index if cat.items.at[i, "kind"] == "gpu" and i not in ("new-gpu", "own-host")]
+    singles = [shares.at[i, "value"] for i in bundled_gpus if i in shares.index and float(cat.items.at[i, "devices_per_unit"] or 1) <= 1]
+    assert shares.at["new-gpu", "value"] == pytest.approx(float(pd.Series(singles).median()))
+    assert shares.at["new-gpu", "basis"] == "estimate" and "median host share" in shares.at["new-gpu", "source"]
+    assert shares.at["own-host", "value"] == 2000 and shares.at["own-host", "basis"] == "quote"

@@ -121,6 +121,7 @@ class BreakEven:
     mode: str
     provider: str
     offer_usd_per_device_hour: float
+    effective_usd_per_device_hour: float  # per useful busy hour (on demand, spot) or per hour of the horizon (reserved)
     own_fixed_usd_per_device_hour: float  # F: everything but energy, per hour of the horizon
     own_energy_usd_per_busy_hour: float  # e
     own_usd_per_busy_device_hour: float  # (F + e u) / u at the scenario's busy share
@@ -156,6 +157,7 @@ def break_even(own: pd.Series, offer_rate_usd: float, mode: str, provider: str, 
         mode=mode,
         provider=provider,
         offer_usd_per_device_hour=offer_rate_usd,
+        effective_usd_per_device_hour=rate,
         own_fixed_usd_per_device_hour=fixed,
         own_energy_usd_per_busy_hour=energy,
         own_usd_per_busy_device_hour=(fixed + energy * u) / u,

@@ -146,7 +146,7 @@ def _main_item(p: Plan) -> tuple[str, float] | None:
     if not p.items:
         return None
     li = max(p.items, key=lambda x: x.extended_cost_usd)
-    return li.id, (li.unit_price_usd + li.unit_opex_usd)
+    return li.id, li.unit_cost_usd
 
 
 def unspent_sentence(p: Plan) -> str | None:
@@ -171,7 +171,34 @@ def unspent_sentence(p: Plan) -> str | None:
     return f"{usd_short(left)} of the {usd_short(p.budget_usd)} budget is unspent: {why}{buys}."
 
 
+RENT_GAP = 1.5  # flag owned lines that cost this many times the cheapest listed rental per device-hour
+
+
+def rental_sentence(p: Plan) -> str | None:
+    """Owned accelerators that cost well over a listed rental per device-hour (a part-time workload,
+    or a cash plan over a short horizon), and what would let the plan rent."""
+    worst = None
+    for li in p.items:
+        rows = [r for r in p.break_even if r.id == li.id and not r.own_cheaper]
+        if li.mode != "own" or li.usd_per_device_hour is None or not rows:
+            continue
+        best = min(rows, key=lambda r: r.effective_usd_per_device_hour)
+        gap = li.usd_per_device_hour / best.effective_usd_per_device_hour
+        if gap >= RENT_GAP and (worst is None or gap > worst[0]):
+            worst = (gap, li, best)
+    if worst is None:
+        return None
+    gap, li, best = worst
+    return (
+        f"Owning {li.id} costs USD {li.usd_per_device_hour:,.2f} per useful device-hour, {gap:,.1f}x the "
+        f"{best.mode} list price of USD {best.effective_usd_per_device_hour:,.2f} at {best.provider} "
+        f"(busy {p.busy_fraction:.0%} of the horizon, {p.cost_usd.view} view); list prices promise no capacity, so "
+        "the plan rents only from offers given with --offers or with acquisition.bundled_offer_max_devices > 0."
+    )
+
+
 def explain(p: Plan) -> tuple[str, ...]:
-    """The plan's limits in a buyer's words: binding limits, the progress bottleneck, the unspent budget."""
-    parts = [*limit_sentences(p), progress_sentence(p), unspent_sentence(p)]
+    """The plan's limits in a buyer's words: binding limits, the progress bottleneck, the unspent
+    budget, and owned hardware that a listed rental undercuts."""
+    parts = [*limit_sentences(p), progress_sentence(p), unspent_sentence(p), rental_sentence(p)]
     return tuple(dict.fromkeys(s for s in parts if s))

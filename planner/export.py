@@ -53,6 +53,8 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
     ("unit", "unit", "text"),
     ("mode", "mode", "text"),
     ("provider", "provider", "text"),
+    ("region", "region", "text"),
+    ("offer rate (USD/device-hour)", "offer_usd_per_device_hour", "usd"),
     ("unit device price (USD)", "unit_device_price_usd", "usd"),
     ("unit host share (USD)", "unit_host_share_usd", "usd"),
     ("unit price (USD)", "unit_price_usd", "usd"),
@@ -62,7 +64,7 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
     ("unit opex over horizon (USD)", "unit_opex_usd", "usd"),
     ("extended capital (USD)", "extended_capital_usd", "usd"),
     ("extended opex (USD)", "extended_opex_usd", "usd"),
-    ("USD per busy device-hour", "usd_per_device_hour", "usd"),
+    ("USD per useful device-hour", "usd_per_device_hour", "usd"),
     ("currency", "currency", "text"),
     ("lead time (weeks)", "lead_time_weeks", "num"),
     ("order-by date", "order_by", "date"),
@@ -310,7 +312,15 @@ def _summary_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> None:
         sh.value(j, 3, fig.value, SUMMARY_FORMATS.get(fig.key, "num"))
 
 
-SUMMARY_FORMATS = {"agents": "int", "speedup": "x", "alpha": "share", "alpha_floor": "share", "facility_kw": "kw", "total": "usd"}
+SUMMARY_FORMATS = {
+    "purchase": "usd",
+    "agents": "int",
+    "speedup": "x",
+    "alpha": "share",
+    "alpha_floor": "share",
+    "facility_kw": "kw",
+    "total": "usd",
+}
 
 
 def _assumptions_sheet(wb: Any, plan: Plan) -> None:

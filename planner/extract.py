@@ -17,7 +17,7 @@ import pandas as pd
 from hwcatalog import Catalog
 
 from . import __version__
-from .extract_costs import break_even_rows, line_costs, plan_costs, reason, spend_by_mode, unit_costs
+from .extract_costs import break_even_rows, line_costs, plan_costs, reason, spend_by_mode, unit_costs, usable_offer_caps
 from .model.types import GTOK, BuiltModel
 from .physics import kv_gb_per_agent
 from .result import (
@@ -412,7 +412,8 @@ def priced_lines(m: BuiltModel, catalog: Catalog, counts: Counts, budget_usd: fl
     items = line_items(m, catalog, counts)
     cost = plan_costs(items, budget_usd, s.costs.view)
     even = break_even_rows(m, catalog, items)
-    items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction)) for li in items)
+    usable = usable_offer_caps(m)
+    items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction, usable)) for li in items)
     return items, cost, spend_by_role(items, cost.total), even
 
 
@@ -421,8 +422,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
     s = m.inp.scenario
     caps: Caps = m.inp.caps.to_dict("index")
     budget_usd = m.inp.budget_usd if m.inp.budget_usd is not None else math.inf
-    counts = purchase_counts(m)
-    flows = m.flow.values()
+    counts, flows = purchase_counts(m), m.flow.values()
     items, cost, spend, even = priced_lines(m, catalog, counts, budget_usd)
     tokens = token_flows(m, caps, flows, counts)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None

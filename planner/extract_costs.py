@@ -6,6 +6,7 @@ solved counts, plus the three-tier fabric uplift the model paid when its binary 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,16 @@ from hwcatalog import Catalog
 from .acquisition import break_even, usable_offers
 from .model.types import GTOK, BuiltModel
 from .result import BreakEvenRow, CostUSD, LineItem, UnitCosts
-from .tco import ACQUISITION_MODES, CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS, busy_device_hours, owned_components
+from .tco import (
+    ACQUISITION_MODES,
+    CAPITAL_COMPONENTS,
+    COMPONENTS,
+    OPEX_COMPONENTS,
+    busy_device_hours,
+    delivery_share,
+    network_tier3_usd,
+    owned_components,
+)
 
 Counts = dict[tuple[str, str], int]
 
@@ -42,8 +52,11 @@ def line_costs(m: BuiltModel, caps_id: str, q: int) -> dict[str, Any]:
     opex = sum(comp[k] for k in OPEX_COMPONENTS)
     c = m.inp.caps.loc[caps_id]
     devices = float(c["devices_per_unit"])
-    per_hour = (capital + opex) / busy_device_hours(devices, m.inp.scenario) if devices > 0 else None
+    useful_hours = busy_device_hours(devices, m.inp.scenario) * delivery_share(str(c["mode"]), m.inp.scenario)
+    rate = float(c["offer_usd_per_device_hour"])
     return {
+        "usd_per_device_hour": (capital + opex) / useful_hours if devices > 0 else None,
+        "offer_usd_per_device_hour": None if math.isnan(rate) else rate,
         "unit_cost_components_usd": comp,
         "unit_capital_usd": capital,
         "extended_capital_usd": q * capital,
@@ -51,7 +64,6 @@ def line_costs(m: BuiltModel, caps_id: str, q: int) -> dict[str, Any]:
         "extended_opex_usd": q * opex,
         "unit_cost_usd": capital + opex,
         "extended_cost_usd": q * (capital + opex),
-        "usd_per_device_hour": per_hour,
     }
 
 
@@ -84,7 +96,7 @@ def unit_costs(m: BuiltModel, items: tuple[LineItem, ...], spend_total: dict[str
     for li in items:
         if li.usd_per_device_hour is None or li.category != "accelerator":
             continue
-        hours = busy_device_hours(float(m.inp.caps.at[li.key, "devices_per_unit"]), s)
+        hours = busy_device_hours(float(m.inp.caps.at[li.key, "devices_per_unit"]), s) * delivery_share(li.mode, s)
         per_hour[li.key] = li.usd_per_device_hour
         by_comp[li.key] = {k: v / hours for k, v in li.unit_cost_components_usd.items() if v}
     agents = flows["A"] if not s.targets.agents else min(flows["A"], s.targets.agents)
@@ -99,9 +111,12 @@ def unit_costs(m: BuiltModel, items: tuple[LineItem, ...], spend_total: dict[str
 
 
 def _owned_row(catalog: Catalog, item_id: str, m: BuiltModel) -> pd.Series:
-    """What break-even needs of an owned unit: components, devices, id."""
+    """What break-even needs of an owned unit: components (the three-tier uplift included when
+    the plan's owned fleet pays it), devices, id."""
     it = catalog.items.loc[item_id]
     comp = owned_components(it, m.inp.scenario)
+    if three_tier(m):
+        comp["network"] += network_tier3_usd(it, m.inp.scenario)
     devices = float(it.get("devices_per_unit")) if it.get("devices_per_unit") == it.get("devices_per_unit") else 1.0
     return pd.Series({**{f"{k}_usd": v for k, v in comp.items()}, "devices_per_unit": devices or 1.0, "base_id": item_id})
 
@@ -124,6 +139,7 @@ def break_even_rows(m: BuiltModel, catalog: Catalog, items: tuple[LineItem, ...]
                     mode=b.mode,
                     provider=b.provider,
                     offer_usd_per_device_hour=b.offer_usd_per_device_hour,
+                    effective_usd_per_device_hour=b.effective_usd_per_device_hour,
                     own_fixed_usd_per_device_hour=b.own_fixed_usd_per_device_hour,
                     own_energy_usd_per_busy_hour=b.own_energy_usd_per_busy_hour,
                     own_usd_per_busy_device_hour=b.own_usd_per_busy_device_hour,
@@ -142,37 +158,60 @@ def _all_modes(m: BuiltModel) -> Any:
     return a.model_copy(update={"modes": ("own", "on-demand", "spot", "reserved-1y", "reserved-3y")})
 
 
-def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float) -> str | None:
-    """Why the plan acquires an accelerator line the way it does, in one sentence."""
-    mine = [r for r in rows if r.id == li.id]
+def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float, usable: dict[tuple[str, str, str], float]) -> str | None:
+    """Why the plan acquires an accelerator line the way it does, in one sentence. ``usable`` maps
+    (item, mode, provider) of the offers the model could buy from to their unit cap (inf: none)."""
     if li.category != "accelerator":
         return None
+    mine = [r for r in rows if r.id == li.id]
     pct = f"busy {busy:.0%} of the horizon"
-    if not mine:
-        return "owned: no rental offer for this item" if li.mode == "own" else f"rented {li.mode} from {li.provider}"
     if li.mode == "own":
-        beaten = [r for r in mine if r.own_cheaper]
-        if not beaten:
-            cheapest = min(mine, key=lambda r: r.offer_usd_per_device_hour)
-            return (
-                f"owned, though {_cmp(cheapest)} lists cheaper: bundled list prices promise no capacity "
-                "(acquisition.bundled_offer_max_devices), or caps, families or model limits bind; give --offers with quotes"
-            )
-        parts = [_cmp(r) for r in beaten]
-        return f"owned: {pct}; owning at USD {beaten[0].own_usd_per_busy_device_hour:,.2f} per busy device-hour beats " + "; ".join(parts)
-    row = next((r for r in mine if r.mode == li.mode), None)
-    if row is None:
-        return f"rented {li.mode} from {li.provider}"
-    return f"rented {li.mode} from {li.provider} at USD {row.offer_usd_per_device_hour:,.2f}/h: {pct}; {_cmp(row)}"
+        own = f"owned at USD {mine[0].own_usd_per_busy_device_hour:,.2f} per busy device-hour ({pct})" if mine else "owned"
+        if not mine:
+            return own + ": no rental offer for this item"
+        cheaper = [r for r in mine if not r.own_cheaper]
+        if not cheaper:
+            return own + "; it beats " + "; ".join(_cmp(r) for r in mine)
+        return own + "; cheaper to rent: " + "; ".join(f"{_cmp(r)}, {_why_not(r, usable)}" for r in cheaper)
+    row = next((r for r in mine if r.mode == li.mode and r.provider == li.provider), None)
+    head = f"rented {li.mode} from {li.provider} at USD {li.offer_usd_per_device_hour or 0:,.2f}/h ({pct})"
+    if row is None or not row.own_cheaper:
+        own = f"; owning would cost USD {row.own_usd_per_busy_device_hour:,.2f} per busy device-hour" if row else ""
+        return head + own
+    return head + (
+        f"; owning is cheaper per device-hour (USD {row.own_usd_per_busy_device_hour:,.2f}) but comes in whole orders, "
+        "so the rental tops up what the budget or the order multiples leave"
+    )
+
+
+def _why_not(r: BreakEvenRow, usable: dict[tuple[str, str, str], float]) -> str:
+    """Why a cheaper offer did not take the whole line."""
+    cap = usable.get((r.id, r.mode, r.provider))
+    if cap is None:
+        return "a list price that promises no capacity (set acquisition.bundled_offer_max_devices or give --offers)"
+    if math.isfinite(cap):
+        return f"whose cap of {cap:,.0f} units is used"
+    return "left out by purchase terms, model limits or the budget"
 
 
 def _cmp(r: BreakEvenRow) -> str:
-    """``on-demand at USD 2.99/h (own wins above 41%, 4.9 months)``."""
+    """``on-demand from lambda at USD 2.99/h (owning wins above 41% busy, 4.9 months a year)``."""
+    rate = f"{r.mode} from {r.provider} at USD {r.offer_usd_per_device_hour:,.2f}/h"
+    if abs(r.effective_usd_per_device_hour - r.offer_usd_per_device_hour) > 0.005:
+        per = "per useful hour" if r.mode in ("on-demand", "spot") else "per hour of this plan"
+        rate += f" (USD {r.effective_usd_per_device_hour:,.2f} {per})"
     if r.break_even_utilisation is None:
-        side = "owning cheaper at any busy share" if r.own_cheaper else "owning never cheaper within the horizon"
+        side = "owning cheaper at any busy share" if r.own_cheaper else "owning never cheaper at any busy share"
     else:
-        side = f"own wins {r.own_wins} {r.break_even_utilisation:.0%} busy, {r.break_even_months:.1f} months a year"
-    return f"{r.mode} at USD {r.offer_usd_per_device_hour:,.2f}/h ({side})"
+        side = f"owning wins {r.own_wins} {r.break_even_utilisation:.0%} busy, {r.break_even_months:.1f} months a year"
+    return f"{rate} ({side})"
+
+
+def usable_offer_caps(m: BuiltModel) -> dict[tuple[str, str, str], float]:
+    """(item, mode, provider) -> unit cap of every rented variant the model could buy."""
+    caps = m.inp.caps
+    rented = caps[caps["mode"] != "own"]
+    return {(str(r["base_id"]), str(r["mode"]), str(r["provider"])): float(r["max_units"]) for _, r in rented.iterrows()}
 
 
 def spend_by_mode(items: tuple[LineItem, ...]) -> dict[str, float]:

@@ -200,6 +200,8 @@ def comparison_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
             "alpha": num(r.get("alpha"), 4) if ok else "",
             "agents": count(r.get("agents")) if ok else "",
             "speedup": num(r.get("speedup"), 4) if ok else "",
+            "owned": usd_short(r.get("owned_usd")) if ok else "",
+            "rented": usd_short(r.get("rented_usd")) if ok else "",
         }
         for role in ROLE_COLOURS:
             cell[role] = usd_short(r.get(f"{role}_usd")) if ok else ""

@@ -73,7 +73,8 @@ class LineItem:
     extended_capital_usd: float = 0.0
     unit_cost_usd: float = 0.0  # every component per unit over the horizon
     extended_cost_usd: float = 0.0
-    usd_per_device_hour: float | None = None  # all components per busy device-hour (accelerators)
+    usd_per_device_hour: float | None = None  # all components per useful device-hour: busy hours x delivery share (accelerators)
+    offer_usd_per_device_hour: float | None = None  # the offer's quoted rate (rented lines)
     acquisition_reason: str | None = None  # why this mode (accelerators)
 
     @property
@@ -116,13 +117,16 @@ class BreakEvenRow:
     mode: str
     provider: str
     offer_usd_per_device_hour: float
+    effective_usd_per_device_hour: (
+        float  # per useful busy hour (on demand: the rate; spot: rate / (1 - o)); reserved: per hour of the horizon
+    )
     own_fixed_usd_per_device_hour: float
     own_energy_usd_per_busy_hour: float
     own_usd_per_busy_device_hour: float
-    break_even_utilisation: float | None
+    break_even_utilisation: float | None  # null: the costs do not cross within a busy share of 0 to 1 (see own_cheaper)
     break_even_months: float | None
     own_wins: str  # "above" (on-demand, spot) or "below" (reserved) the break-even utilisation
-    own_cheaper: bool
+    own_cheaper: bool  # at the scenario's busy share
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from hwcatalog.safeio import excerpt, load_yaml, read_text
 from .errors import ScenarioError
 from .fields import nested
 from .limits import MAX_SCENARIO_BYTES, range_problem
-from .units import parser_for
+from .units import parse_share, parser_for
 
 Objective = Literal["min-cost", "max-progress"]
 MIN_ALPHA_FLOOR = 1e-4  # below this CBC's tolerances make the floor numerically zero (see docs/model.md)
@@ -47,9 +47,16 @@ class _Strict(BaseModel):
         if isinstance(v, bool) and "bool" not in annotation and ("float" in annotation or "int" in annotation):
             raise ValueError(f"expected a number, got a boolean ({v}); YAML reads yes/no/on/off/true/false as booleans")
         parser = parser_for(name)
+        if parser is None and name in cls.model_fields and _is_share(cls.model_fields[name].description):
+            parser = parse_share  # a share may be written 0.25 or 25%
         if parser is not None and isinstance(v, str):
             return parser(v)
         return v
+
+
+def _is_share(description: str | None) -> bool:
+    """Fields documented in the unit ``(fraction)`` or ``(fraction/year)`` are shares."""
+    return bool(description) and description.rstrip().endswith(("(fraction)", "(fraction/year)"))  # type: ignore[union-attr]
 
 
 class ModelSpec(_Strict):
@@ -384,7 +391,7 @@ def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     got = err.get("input")
-    if err["type"] != "extra_forbidden" and not isinstance(got, dict) and got is not None:
+    if err["type"] != "extra_forbidden" and not isinstance(got, dict) and got is not None and ", got " not in msg:
         msg = f"{msg}, got {excerpt(got)}"
     return ScenarioError(msg, file=file, field=loc)
 

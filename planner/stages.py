@@ -160,9 +160,15 @@ def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     (accelerators only when ``own`` is an allowed mode) and one rented variant per usable offer
     (:mod:`planner.acquisition`; rented units come one at a time)."""
     items = eligible_items(scenario, catalog)
-    if "own" not in scenario.acquisition.modes:
-        items = items[items["category"] != "accelerator"]
     offers = usable_offers(catalog.offers, catalog.items, scenario)
+    if "own" not in scenario.acquisition.modes:
+        if offers.empty and (items["category"] == "accelerator").any():
+            raise ScenarioError(
+                "no accelerator can be acquired: owning is not among the modes and no offer can supply one "
+                "(bundled list prices supply none unless acquisition.bundled_offer_max_devices > 0; or give --offers)",
+                field="acquisition.modes",
+            )
+        items = items[items["category"] != "accelerator"]
     extra = catalog.items.loc[sorted(set(offers["item"]) - set(items.index))]
     caps = capabilities(pd.concat([items, extra]), scenario).join(purchase_terms(pd.concat([items, extra])))
     rented = rented_capabilities(caps, offers, scenario)

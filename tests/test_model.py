@@ -170,9 +170,9 @@ def test_dominated_items_dropped(toy_scenario, tmp_path):
         tmp_path,
         "worse.yaml",
         "items:\n"
-        "  - {id: toy-gpu-slow, action: add, name: Slow, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, date: 2026-11-01}\n"
-        "  - {id: toy-gpu-twin, action: add, name: Twin, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 1000, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, date: 2026-11-01}\n"
-        "  - {id: toy-gpu-cheap, action: add, name: Cheap, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 9000, date: 2026-11-01}\n",
+        "  - {id: toy-gpu-slow, action: add, name: Slow, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, host_share_usd: 0, date: 2026-11-01}\n"
+        "  - {id: toy-gpu-twin, action: add, name: Twin, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 1000, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 10000, host_share_usd: 0, date: 2026-11-01}\n"
+        "  - {id: toy-gpu-cheap, action: add, name: Cheap, vendor: Toy, category: accelerator, kind: gpu, bf16_tflops: 900, hbm_gb: 100, hbm_tbps: 1, power_kw: 1, price_usd: 9000, host_share_usd: 0, date: 2026-11-01}\n",
     )
     cat = load_catalog([DATA / "toy-overlay.yaml", worse], max_price_age_days=None)
     s = with_changes(toy_scenario, {"catalog.only": ["toy-gpu", "toy-gpu-slow", "toy-gpu-twin", "toy-gpu-cheap", "toy-cpu", "toy-cxl"]})

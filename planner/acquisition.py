@@ -53,7 +53,7 @@ def usable_offers(offers: pd.DataFrame | None, items: pd.DataFrame, s: Scenario,
         keep &= offers["item"].isin(sel.only)
     cap = s.acquisition.bundled_offer_max_devices
     if not references:
-        bundled = offers["origin"] == "bundled"
+        bundled = offers["origin"] == "bundled" if "origin" in offers.columns else pd.Series(False, index=offers.index)
         keep &= ~bundled if cap == 0 else keep
         offers = offers.assign(max_devices=offers["max_devices"].where(~bundled | offers["max_devices"].notna(), cap))
     out = offers[keep]

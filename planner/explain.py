@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .extract_costs import usable_offer_caps, why_not
 from .present import count, num, tokens, usd_short
 from .result import Plan
 
@@ -175,25 +176,25 @@ RENT_GAP = 1.5  # flag owned lines that cost this many times the cheapest listed
 
 
 def rental_sentence(p: Plan) -> str | None:
-    """Owned accelerators that cost well over a listed rental per device-hour (a part-time workload,
-    or a cash plan over a short horizon), and what would let the plan rent."""
+    """Owned accelerators that cost well over a listed rental per busy device-hour (a part-time
+    workload, or a cash plan over a short horizon), and why the plan did not rent."""
     worst = None
     for li in p.items:
         rows = [r for r in p.break_even if r.id == li.id and not r.own_cheaper]
         if li.mode != "own" or li.usd_per_device_hour is None or not rows:
             continue
-        best = min(rows, key=lambda r: r.effective_usd_per_device_hour)
-        gap = li.usd_per_device_hour / best.effective_usd_per_device_hour
+        per_busy = {id(r): r.effective_usd_per_device_hour / (1.0 if r.own_wins == "above" else p.busy_fraction) for r in rows}
+        best = min(rows, key=lambda r: per_busy[id(r)])
+        gap = li.usd_per_device_hour / per_busy[id(best)]
         if gap >= RENT_GAP and (worst is None or gap > worst[0]):
-            worst = (gap, li, best)
+            worst = (gap, li, best, per_busy[id(best)])
     if worst is None:
         return None
-    gap, li, best = worst
+    gap, li, best, rate = worst
     return (
-        f"Owning {li.id} costs USD {li.usd_per_device_hour:,.2f} per useful device-hour, {gap:,.1f}x the "
-        f"{best.mode} list price of USD {best.effective_usd_per_device_hour:,.2f} at {best.provider} "
-        f"(busy {p.busy_fraction:.0%} of the horizon, {p.cost_usd.view} view); list prices promise no capacity, so "
-        "the plan rents only from offers given with --offers or with acquisition.bundled_offer_max_devices > 0."
+        f"Owning {li.id} costs USD {li.usd_per_device_hour:,.2f} per busy device-hour, {gap:,.1f}x "
+        f"{best.mode} from {best.provider} at USD {rate:,.2f} (busy {p.busy_fraction:.0%} of the horizon, "
+        f"{p.cost_usd.view} view); that offer is {why_not(best, usable_offer_caps(p.capabilities))}."
     )
 
 

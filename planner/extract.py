@@ -103,6 +103,8 @@ def _offer_source(c: pd.Series, catalog: Catalog) -> dict[str, Any] | None:
         return None
     hit = offers[(offers["item"] == c["base_id"]) & (offers["provider"] == c["provider"]) & (offers["mode"] == c["mode"])]
     hit = hit[hit["usd_per_device_hour"] == c["offer_usd_per_device_hour"]]
+    if str(c["region"]):
+        hit = hit[hit["region"].astype(str) == str(c["region"])]
     if hit.empty:
         return None
     o = hit.iloc[0]
@@ -412,7 +414,7 @@ def priced_lines(m: BuiltModel, catalog: Catalog, counts: Counts, budget_usd: fl
     items = line_items(m, catalog, counts)
     cost = plan_costs(items, budget_usd, s.costs.view)
     even = break_even_rows(m, catalog, items)
-    usable = usable_offer_caps(m)
+    usable = usable_offer_caps(m.inp.caps)
     items = tuple(dataclasses.replace(li, acquisition_reason=reason(li, even, s.acquisition.busy_fraction, usable)) for li in items)
     return items, cost, spend_by_role(items, cost.total), even
 

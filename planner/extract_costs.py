@@ -22,6 +22,7 @@ from .tco import (
     COMPONENTS,
     OPEX_COMPONENTS,
     busy_device_hours,
+    capital_factor,
     delivery_share,
     network_tier3_usd,
     owned_components,
@@ -55,6 +56,7 @@ def line_costs(m: BuiltModel, caps_id: str, q: int) -> dict[str, Any]:
     useful_hours = busy_device_hours(devices, m.inp.scenario) * delivery_share(str(c["mode"]), m.inp.scenario)
     rate = float(c["offer_usd_per_device_hour"])
     return {
+        "unit_cash_capital_usd": cash_capital(comp, m.inp.scenario),
         "usd_per_device_hour": (capital + opex) / useful_hours if devices > 0 else None,
         "offer_usd_per_device_hour": None if math.isnan(rate) else rate,
         "unit_cost_components_usd": comp,
@@ -67,12 +69,19 @@ def line_costs(m: BuiltModel, caps_id: str, q: int) -> dict[str, Any]:
     }
 
 
+def cash_capital(comp: dict[str, float], s: Any) -> float:
+    """The cash a unit's capital components cost when bought: each divided by the share of it the
+    cost view charges to the horizon (1 in the cash view; the data centre over its own lifetime)."""
+    k, k_dc = capital_factor(s), capital_factor(s, s.costs.datacenter_lifetime_years)
+    return sum(comp[c] for c in ("device", "host", "network", "storage")) / k + comp["datacenter"] / k_dc
+
+
 def plan_costs(items: tuple[LineItem, ...], budget_usd: float, view: str) -> CostUSD:
     """Capital (in the cost view) and opex of the bought lines, by component."""
     comps = {k: sum((li.quantity * li.unit_cost_components_usd.get(k, 0.0) for li in items), 0.0) for k in COMPONENTS}
     capex = sum(comps[k] for k in CAPITAL_COMPONENTS)
     opex = sum(comps[k] for k in OPEX_COMPONENTS)
-    purchase = sum((li.extended_price_usd for li in items), 0.0)
+    purchase = sum((li.quantity * li.unit_cash_capital_usd for li in items), 0.0)
     total = capex + opex
     return CostUSD(
         capex,
@@ -172,7 +181,7 @@ def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float, usable: di
         cheaper = [r for r in mine if not r.own_cheaper]
         if not cheaper:
             return own + "; it beats " + "; ".join(_cmp(r) for r in mine)
-        return own + "; cheaper to rent: " + "; ".join(f"{_cmp(r)}, {_why_not(r, usable)}" for r in cheaper)
+        return own + "; cheaper to rent: " + "; ".join(f"{_cmp(r)}, {why_not(r, usable)}" for r in cheaper)
     row = next((r for r in mine if r.mode == li.mode and r.provider == li.provider), None)
     head = f"rented {li.mode} from {li.provider} at USD {li.offer_usd_per_device_hour or 0:,.2f}/h ({pct})"
     if row is None or not row.own_cheaper:
@@ -184,7 +193,7 @@ def reason(li: LineItem, rows: tuple[BreakEvenRow, ...], busy: float, usable: di
     )
 
 
-def _why_not(r: BreakEvenRow, usable: dict[tuple[str, str, str], float]) -> str:
+def why_not(r: BreakEvenRow, usable: dict[tuple[str, str, str], float]) -> str:
     """Why a cheaper offer did not take the whole line."""
     cap = usable.get((r.id, r.mode, r.provider))
     if cap is None:
@@ -207,9 +216,9 @@ def _cmp(r: BreakEvenRow) -> str:
     return f"{rate} ({side})"
 
 
-def usable_offer_caps(m: BuiltModel) -> dict[tuple[str, str, str], float]:
-    """(item, mode, provider) -> unit cap of every rented variant the model could buy."""
-    caps = m.inp.caps
+def usable_offer_caps(caps: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """(item, mode, provider) -> unit cap of every rented variant the model could buy (``caps``:
+    the model's per-unit capabilities, ``Plan.capabilities``)."""
     rented = caps[caps["mode"] != "own"]
     return {(str(r["base_id"]), str(r["mode"]), str(r["provider"])): float(r["max_units"]) for _, r in rented.iterrows()}
 

@@ -269,12 +269,10 @@ def _verification(it: pd.Series, s: Scenario) -> dict[str, Any]:
 
 
 def _audit(it: pd.Series, s: Scenario) -> dict[str, Any]:
-    """A reviewer: checks/hour * hours/year * years tokens verified, paid usd_per_hour."""
+    """A reviewer: checks/hour * hours/year * years tokens verified (paid usd_per_hour: the labour
+    component of planner.tco)."""
     reviewer_hours = float(it["hours_per_year"]) * s.horizon_years
-    return {
-        "verified_tokens": float(it["checks_per_hour"]) * reviewer_hours * s.data.tokens_per_check,
-        "labour_usd": float(it["usd_per_hour"]) * reviewer_hours,
-    }
+    return {"verified_tokens": float(it["checks_per_hour"]) * reviewer_hours * s.data.tokens_per_check}
 
 
 def _memory(it: pd.Series, s: Scenario) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from hwcatalog import Catalog, load_catalog
 from .diagnose import diagnose_infeasible
 from .explain import explain
 from .extract import extract
+from .extract_costs import three_tier
 from .marginals import marginal_values
 from .result import Plan, Timings
 from .scenario import Scenario
@@ -37,7 +38,8 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     model, result = solve_input(inp)
     if result.status == SolveStatus.INFEASIBLE:
         raise diagnose_infeasible(scenario, prep)
-    values, extra_s = marginal_values(inp) if marginals else ({}, 0.0)
+    tiers = (3 if three_tier(model) else 2) if model.fabric else None
+    values, extra_s = marginal_values(dataclasses.replace(inp, fabric_tiers=tiers)) if marginals else ({}, 0.0)
     timings = Timings(result.seconds, result.seconds + extra_s, 0.0)
     p = extract(model, result, catalog, prep.dominated, timings)
     timings = dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0)

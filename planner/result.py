@@ -70,6 +70,7 @@ class LineItem:
     host_share_source: str | None = None
     unit_cost_components_usd: dict[str, float] = field(default_factory=dict)  # per unit over the horizon, in the cost view
     unit_capital_usd: float = 0.0  # capital components per unit, in the cost view
+    unit_cash_capital_usd: float = 0.0  # cash for the unit's hardware when bought: device, host, fabric, storage, data centre
     extended_capital_usd: float = 0.0
     unit_cost_usd: float = 0.0  # every component per unit over the horizon
     extended_cost_usd: float = 0.0
@@ -93,7 +94,7 @@ class CostUSD:
     opex_labour: float
     remaining_budget: float
     view: str = "cash"  # the cost view capex is charged in (costs.view)
-    purchase: float = 0.0  # cash paid for owned units: device prices + host shares
+    purchase: float = 0.0  # cash paid for owned hardware: devices, hosts, fabric, storage, data-centre capex
     components: dict[str, float] = field(default_factory=dict)  # every component of planner.tco over the plan (USD)
 
 

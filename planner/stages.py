@@ -45,17 +45,22 @@ def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
             raise ScenarioError(str(unknown_item(item_id, catalog.ids).detail), field=field)
     avail = ["purchase", "cloud-only"] if sel.allow_cloud_only else ["purchase"]
     items = select(catalog.items, availability=avail, only=sel.only, exclude=sel.exclude)
-    refused = [i for i in (sel.only or ()) if i not in items.index]
+    refused = [i for i in (sel.only or ()) if i not in items.index and catalog.items.at[i, "availability"] == "reference"]
     if refused:
-        reason = (
-            "is reference data, not purchasable"
-            if catalog.items.at[refused[0], "availability"] == "reference"
-            else "is cloud-only (set catalog.allow_cloud_only: true)"
-        )
-        raise ScenarioError(f"item {refused[0]!r} {reason}", field="catalog.only")
-    if items.empty:
-        raise ScenarioError("no catalog item is left to plan with after the only/exclude filters", field="catalog")
+        raise ScenarioError(f"item {refused[0]!r} is reference data, not purchasable", field="catalog.only")
     return items
+
+
+def _check_only_supplied(scenario: Scenario, catalog: Catalog, owned: pd.DataFrame, offers: pd.DataFrame) -> None:
+    """A cloud-only item named in ``catalog.only`` needs an offer that can supply it, or
+    ``catalog.allow_cloud_only`` to be owned at its capitalised price."""
+    for item_id in scenario.catalog.only or ():
+        if item_id not in owned.index and item_id not in set(offers["item"]):
+            raise ScenarioError(
+                f"item {item_id!r} is cloud-only: rent it through an offer (--offers, or acquisition.bundled_offer_max_devices > 0) "
+                "or set catalog.allow_cloud_only: true",
+                field="catalog.only",
+            )
 
 
 # Replica columns are per replica, and units per replica is a cost: B with at least A's tokens and
@@ -67,7 +72,6 @@ GOOD = (
     "synthetic_replica_tokens",
     "verified_tokens",
     "capacity_gb",
-    "max_units",
 )
 BAD = ("unit_cost_usd", "facility_kw", "network_tier3_usd", "agents_units_per_replica", "synthetic_units_per_replica")
 
@@ -92,7 +96,8 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
 
     B dominates A when B delivers at least as much of every capability (training tokens per unit;
     tokens and free HBM per replica, in no more units per replica; verified tokens, capacity) at no
-    more cost and power; any plan using A stays feasible and no dearer with
+    more cost and power, and without a cap on its units (a capped offer cannot take A's units once
+    full); any plan using A stays feasible and no dearer with
     B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
     from other verification units (their checks are capped separately). Exact ties keep the
     smaller id. Items with other purchase terms (order multiple, minimum order) are never compared,
@@ -108,10 +113,12 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
     good = caps[list(GOOD)].to_numpy(dtype=float)
     bad = caps[list(BAD)].to_numpy(dtype=float)
     ids = np.asarray(caps.index, dtype=object)
+    # an offer with a cap can supply only so much: it never stands in for another row
+    uncapped = np.isinf(caps["max_units"].to_numpy(dtype=float)) if "max_units" in caps.columns else np.ones(len(caps), dtype=bool)
     out: dict[str, str] = {}
     tol = 1e-12
     for i, a in enumerate(ids):
-        ge = (cls == cls[i]) & (good >= good[i] - tol).all(axis=1) & (bad <= bad[i] + tol).all(axis=1)
+        ge = (cls == cls[i]) & uncapped & (good >= good[i] - tol).all(axis=1) & (bad <= bad[i] + tol).all(axis=1)
         strictly = (good > good[i] + tol).any(axis=1) | (bad < bad[i] - tol).any(axis=1)
         better = ge & (strictly | (ids < a))
         better[i] = False
@@ -161,6 +168,7 @@ def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     (:mod:`planner.acquisition`; rented units come one at a time)."""
     items = eligible_items(scenario, catalog)
     offers = usable_offers(catalog.offers, catalog.items, scenario)
+    _check_only_supplied(scenario, catalog, items, offers)
     if "own" not in scenario.acquisition.modes:
         if offers.empty and (items["category"] == "accelerator").any():
             raise ScenarioError(
@@ -174,7 +182,7 @@ def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     rented = rented_capabilities(caps, offers, scenario)
     out = pd.concat([caps.loc[items.index], rented])
     if out.empty:
-        raise ScenarioError("no catalog item or rental offer is left to plan with (see acquisition.modes)", field="acquisition.modes")
+        raise ScenarioError("no catalog item or rental offer is left to plan with after the only/exclude filters", field="catalog")
     return out
 
 

@@ -20,7 +20,9 @@ view of ``costs.view`` (``k(x) = capital_usd(x, H, view, r, L)``, :mod:`planner.
     labour      = usd_per_hour * hours_per_year * H   (human reviewers only)
 
 Network, storage, staff and software apply to accelerators (they are per accelerator device in
-the sources); the facility, insurance, energy and maintenance to every powered item.
+the sources); the facility, insurance, energy and maintenance to every powered item. A cloud-only
+item let in as owned (``catalog.allow_cloud_only``) has a capitalised rental as its price, which
+holds everything else: it charges the device component only.
 
 A rented unit (an offer of :mod:`hwcatalog.offers`) pays only ``rental = rate * d * paid hours``:
 on demand and spot, the hours it is held while the workload runs (``h u``; spot only when
@@ -96,6 +98,9 @@ def owned_components(it: pd.Series, s: Scenario) -> dict[str, float]:
         return out
     k = capital_factor(s)
     price, host = _num(it.get("price_usd")), _num(it.get("host_share_usd"))
+    if str(it.get("availability")) == "cloud-only":
+        out["device"] = k * price  # a capitalised rental: host, fabric, facility and operations are in it
+        return out
     power_kw = _num(it.get("power_kw"))
     out["device"], out["host"] = k * price, k * host
     purchase = price + host

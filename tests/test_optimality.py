@@ -29,7 +29,7 @@ def _check_invariants(p, budget):
     if p.alpha is not None:
         assert p.alpha >= p.alpha_floor
     assert all(isinstance(li.quantity, int) and li.quantity >= 1 for li in p.items)
-    assert sum(li.extended_price_usd for li in p.items) == pytest.approx(p.cost_usd.purchase, rel=1e-12, abs=1e-6)
+    assert sum(li.quantity * li.unit_cash_capital_usd for li in p.items) == pytest.approx(p.cost_usd.purchase, rel=1e-9, abs=1e-6)
     assert sum(li.extended_capital_usd for li in p.items) == pytest.approx(p.cost_usd.capex, rel=1e-9, abs=1e-6)
     assert sum(li.extended_cost_usd for li in p.items) == pytest.approx(p.cost_usd.total, rel=1e-9, abs=1e-6)
 

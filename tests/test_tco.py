@@ -279,3 +279,32 @@ def test_overlay_item_gets_its_category_host_share(tmp_path):
     assert shares.at["new-gpu", "value"] == pytest.approx(float(pd.Series(singles).median()))
     assert shares.at["new-gpu", "basis"] == "estimate" and "median host share" in shares.at["new-gpu", "source"]
     assert shares.at["own-host", "value"] == 2000 and shares.at["own-host", "basis"] == "quote"
+
+
+def test_capped_offers_never_stand_in_for_each_other(toy_scenario, toy_catalog):
+    """Two capped offers of one item, one dearer: the dearer is not dominated, since the cheaper
+    one's cap stops it taking the dearer's units. 5e12 tokens need 2 units; each offer has 1."""
+    frame = offers(("toy-gpu", "on-demand", 0.5), ("toy-gpu", "on-demand", 0.6))
+    frame["provider"] = ["cheap", "dear"]
+    frame["max_devices"] = 1
+    cat = dataclasses.replace(toy_catalog, offers=frame)
+    s = with_changes(toy_scenario, {"acquisition.modes": ["on-demand"]})
+    p = plan(s, cat, marginals=False)
+    assert sorted((li.provider, li.quantity) for li in p.items if li.category == "accelerator") == [("cheap", 1), ("dear", 1)]
+    assert p.cost_usd.total == pytest.approx((0.5 + 0.6) * H)
+
+
+def test_cloud_only_items_are_rented_or_refused(catalog):
+    """A TPU named in catalog.only is rented when an offer can supply it; with none, a one-line error
+    says how to get it. Owned at its capitalised price (allow_cloud_only) it charges the price only."""
+    from planner.errors import ScenarioError
+
+    only = {"only": ["google-tpu-v6e", "cpu-2x-epyc-9965"]}
+    rent = build_scenario({"catalog": only, "acquisition": {"bundled_offer_max_devices": 256}, "budget_usd": 2e7})
+    p = plan(rent, catalog, marginals=False)
+    assert {li.mode for li in p.items if li.category == "accelerator"} <= {"on-demand", "spot", "reserved-1y", "reserved-3y"}
+    with pytest.raises(ScenarioError, match="cloud-only: rent it through an offer"):
+        plan(build_scenario({"catalog": only, "budget_usd": 2e7}), catalog, marginals=False)
+    comp = owned_components(catalog.items.loc["google-tpu-v6e"], build_scenario({}))
+    assert comp["device"] == pytest.approx(float(catalog.items.at["google-tpu-v6e", "price_usd"]))
+    assert sum(v for k, v in comp.items() if k != "device") == 0

@@ -243,17 +243,27 @@ def define_fabric(m: BuiltModel) -> None:
     """The owned fleet's scale-out fabric: two tiers up to network_two_tier_max_accelerators
     devices, three beyond, which adds the uplift to every owned accelerator:
     sum n * d <= T + M_d * y;  X >= sum n * uplift - M_c * (1 - y)  (devices; MUSD), with y binary,
-    M_d and M_c the most devices and uplift the budget can buy."""
-    if not m.fabric:
-        return
-    caps, y, x = m.inp.caps, m.fabric["three_tier"], m.fabric["network_extra"]
+    M_d and M_c the most devices and uplift the budget can buy. With the tiers fixed (the LP
+    relaxation for marginal values takes the MIP's): two tiers, sum n * d <= T; three, X >= sum n * uplift."""
+    tiers = m.inp.fabric_tiers
+    caps = m.inp.caps
     owned = [((i, r), v, float(caps.at[i, "devices_per_unit"])) for (i, r), v in m.count.items() if caps.at[i, "mode"] == "own"]
     owned = [(k, v, d) for k, v, d in owned if caps.at[k[0], "category"] == "accelerator"]
+    if not (m.fabric or (tiers == 2 and any(float(caps.at[k[0], "network_tier3_usd"]) > 0 for k, _, _ in owned))):
+        return
     devices = [(v, d) for _, v, d in owned]
+    two_tier = float(m.inp.scenario.costs.network_two_tier_max_accelerators)
+    if tiers == 2:
+        m.add("fabric_size", "network", _sum(devices), "<=", two_tier, "owned devices <= two-tier size", "devices")
+        return
     uplift = [(v, float(caps.at[k[0], "network_tier3_usd"]) / MUSD) for k, v, _ in owned]
+    x = m.fabric["network_extra"]
+    if tiers == 3:
+        m.add("fabric_uplift", "network", x, ">=", _sum(uplift), "three-tier uplift paid on every owned device", "MUSD")
+        return
+    y = m.fabric["three_tier"]
     most_devices = sum(m.count_ub[k] * d for k, _, d in owned)
     most_uplift = sum(m.count_ub[k] * float(caps.at[k[0], "network_tier3_usd"]) / MUSD for k, _, _ in owned)
-    two_tier = float(m.inp.scenario.costs.network_two_tier_max_accelerators)
     m.add(
         "fabric_size",
         "network",

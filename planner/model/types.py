@@ -38,6 +38,7 @@ class ModelInput:
     stage: Stage
     progress_floor: float | None = None  # max-progress stage 2: P >= this, minimise cost
     relaxed: bool = False  # continuous purchase counts (LP relaxation), for marginal values
+    fabric_tiers: int | None = None  # None: the model chooses two or three tiers (a binary); 2 or 3: fixed (relaxations)
 
     @property
     def models_progress(self) -> bool:

@@ -66,11 +66,13 @@ def _fabric_variables(inp: ModelInput, count: dict[tuple[str, str], pulp.LpVaria
     (MUSD: the three-tier uplift it then pays), when some owned accelerator has an uplift."""
     if not any(float(inp.caps.at[i, "network_tier3_usd"]) > 0 and inp.caps.at[i, "mode"] == "own" for i, _ in count):
         return {}
-    cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
-    return {
-        "three_tier": pulp.LpVariable("y_fabric_three_tier", lowBound=0, upBound=1, cat=cat_bin),
-        "network_extra": pulp.LpVariable("x_fabric_uplift", lowBound=0),
-    }
+    if inp.fabric_tiers == 2:
+        return {}  # define_fabric caps the owned fleet at two tiers; no uplift
+    out = {"network_extra": pulp.LpVariable("x_fabric_uplift", lowBound=0)}
+    if inp.fabric_tiers is None:
+        cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
+        out["three_tier"] = pulp.LpVariable("y_fabric_three_tier", lowBound=0, upBound=1, cat=cat_bin)
+    return out
 
 
 def _replica_variable(inp: ModelInput, item_id: str, row: pd.Series, use: str, cat: str) -> dict[tuple[str, str], pulp.LpVariable]:

@@ -69,6 +69,8 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
     ("lead time (weeks)", "lead_time_weeks", "num"),
     ("order-by date", "order_by", "date"),
     ("need-by date", "need_by", "date"),
+    ("delivery date", "delivery", "date"),
+    ("late", "late", "text"),
     ("unit power (kW)", "unit_power_kw", "num"),
     ("power (kW)", "power_kw", "num"),
     ("price basis", "price_basis", "text"),
@@ -83,25 +85,29 @@ safe_text = spreadsheet_text  # the CSV cell policy, planner.escape
 
 def line_rows(plan: Plan) -> list[dict[str, Any]]:
     """Line items with procurement fields (unit, currency, dates), in report order."""
-    start = plan.scenario.start_date or dt.date.today()
     rows = []
     for rec in (dataclasses.asdict(li) for li in plan.items):
-        lead = rec["lead_time_weeks"]
         quote = rec["price_date"]
+        delivery = _date(rec["delivery"])
         rows.append(
             {
                 **rec,
                 "unit": "reviewer-year" if rec["category"] == "audit" else "unit",
                 "currency": "USD",
-                "lead_time_weeks": lead,
-                "need_by": start,
-                "order_by": start - dt.timedelta(weeks=lead) if lead is not None else None,
+                "need_by": plan.scenario.start_date or delivery,
+                "order_by": _date(rec["order_by"]),
+                "delivery": delivery,
+                "late": "late" if rec["late"] else "",
                 "unit_power_kw": rec["power_kw"] / rec["quantity"],
                 "price_date": dt.date.fromisoformat(quote) if isinstance(quote, str) else None,
                 **{f"c_{k}": rec["unit_cost_components_usd"].get(k, 0.0) for k in COMPONENTS},
             }
         )
     return rows
+
+
+def _date(iso: str | None) -> dt.date | None:
+    return None if iso is None else dt.date.fromisoformat(iso)
 
 
 def _number(v: float) -> str:

@@ -7,6 +7,7 @@ re-optimises or re-derives a decision. Money in USD, power in kW, memory in GB, 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 import re
 from typing import Any
@@ -26,6 +27,7 @@ from .result import (
     ConstraintRow,
     CostUSD,
     ItemCapability,
+    LateItem,
     LineItem,
     MemoryGB,
     Objective,
@@ -42,6 +44,8 @@ from .result import (
     TrainingFleet,
 )
 from .solve import SolveResult
+from .stages import eligible_items, late_items
+from .timeline import dates, lead_weeks
 
 BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
 Counts = dict[tuple[str, str], int]
@@ -118,6 +122,7 @@ def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int)
     src = _offer_source(c, catalog) if rented else _price_source(catalog, item_id)
     host = None if rented else _price_source(catalog, item_id, ("host_share_usd",))
     lead = it.get("lead_time_weeks")
+    when = dates(0 if rented else lead, m.inp.scenario.start_date, dt.date.today())
     inference = role == "inference"
     price, host_usd = (0.0, 0.0) if rented else (_num(it.get("price_usd")), _num(it.get("host_share_usd")))
     return LineItem(
@@ -149,6 +154,9 @@ def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int)
         unit_host_share_usd=host_usd,
         host_share_basis=None if host is None else host["basis"],
         host_share_source=None if host is None else host["source"],
+        order_by=None if rented else when.order_by.isoformat(),
+        delivery=when.delivery.isoformat(),
+        late=when.late,
         **line_costs(m, caps_id, q),
     )
 
@@ -407,6 +415,27 @@ def considered_warnings(warnings: list[str], considered: set[str]) -> tuple[str,
     return tuple(dict.fromkeys(keep))
 
 
+def late(m: BuiltModel, catalog: Catalog) -> tuple[LateItem, ...]:
+    """Eligible items that cannot arrive by the start date, left out or (allow_late) let in."""
+    s, today = m.inp.scenario, dt.date.today()
+    return tuple(
+        LateItem(
+            i, lead_weeks(catalog.items.at[i, "lead_time_weeks"]), d.order_by.isoformat(), d.delivery.isoformat(), s.procurement.allow_late
+        )
+        for i, d in late_items(s, eligible_items(s, catalog), today).items()
+    )
+
+
+def late_warnings(items: tuple[LineItem, ...], start: dt.date | None) -> tuple[str, ...]:
+    """One warning per late line the plan buys (only with procurement.allow_late)."""
+    return tuple(
+        f"{li.id} cannot arrive by {start} (lead {li.lead_time_weeks:g} weeks, order-by {li.order_by} is past); "
+        f"earliest delivery {li.delivery}; planned anyway (--allow-late)"
+        for li in items
+        if li.late
+    )
+
+
 def priced_lines(m: BuiltModel, catalog: Catalog, counts: Counts, budget_usd: float) -> tuple[Any, CostUSD, Any, Any]:
     """The bought lines with why each is owned or rented, the plan's costs, spend by role and the
     break-even rows."""
@@ -464,7 +493,7 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         marginal_values={},
         objective=objective(m, result, flows, cost),
         solver=SolverInfo(result.solver, result.status.value, len(m.problem.variables()), len(m.problem.constraints)),
-        warnings=considered_warnings(catalog.warnings, set(caps) | set(dominated)),
+        warnings=considered_warnings(catalog.warnings, set(caps) | set(dominated)) + late_warnings(items, s.start_date),
         catalog_overlays=tuple(catalog.overlays),
         dominated_items=dict(dominated),
         assumptions=s.to_flat(),
@@ -478,4 +507,5 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         break_even=even,
         busy_fraction=s.acquisition.busy_fraction,
         spend_by_mode_usd=spend_by_mode(items),
+        late_items=late(m, catalog),
     )

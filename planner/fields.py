@@ -21,6 +21,7 @@ ALIASES: dict[str, str] = {
     "solver": "solver",
     "only": "catalog.only",
     "exclude": "catalog.exclude",
+    "allow_late": "procurement.allow_late",
 }
 
 

@@ -170,6 +170,17 @@ def acquisition_rows(p: Plan) -> list[dict[str, str]]:
     ]
 
 
+def late_text(p: Plan) -> str:
+    """Items that cannot arrive by the start date: left out, or let in with --allow-late."""
+    if not p.late_items:
+        return ""
+    what = "let in anyway (--allow-late)" if p.late_items[0].planned else "left out (--allow-late lets them in)"
+    listed = "; ".join(
+        f"{x.id} ({x.lead_time_weeks:g} weeks: order-by {x.order_by}, earliest delivery {x.earliest_delivery})" for x in p.late_items
+    )
+    return f"Cannot arrive by {p.scenario.start_date}, {what}: {listed}."
+
+
 def unit_cost_text(p: Plan) -> str:
     """``USD x per million output tokens; USD y per 1e24 training FLOP`` (what is known)."""
     u = p.unit_costs
@@ -301,6 +312,7 @@ def plan_tables(p: Plan) -> dict[str, Any]:
         "components": component_rows(p),
         "acquisition": acquisition_rows(p),
         "unit_costs": unit_cost_text(p),
+        "late": late_text(p),
         "binding": binding_rows(p),
         "marginals": marginal_rows(p),
         "capabilities": capability_rows(p),

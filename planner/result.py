@@ -77,6 +77,9 @@ class LineItem:
     usd_per_device_hour: float | None = None  # all components per useful device-hour: busy hours x delivery share (accelerators)
     offer_usd_per_device_hour: float | None = None  # the offer's quoted rate (rented lines)
     acquisition_reason: str | None = None  # why this mode (accelerators)
+    order_by: str | None = None  # ISO date the order must be placed (owned lines; planner.timeline)
+    delivery: str | None = None  # ISO date the units arrive (rented: at once)
+    late: bool = False  # ordered after its order-by date (only with procurement.allow_late)
 
     @property
     def key(self) -> str:
@@ -96,6 +99,17 @@ class CostUSD:
     view: str = "cash"  # the cost view capex is charged in (costs.view)
     purchase: float = 0.0  # cash paid for owned hardware: devices, hosts, fabric, storage, data-centre capex
     components: dict[str, float] = field(default_factory=dict)  # every component of planner.tco over the plan (USD)
+
+
+@dataclass(frozen=True)
+class LateItem:
+    """An item that cannot arrive by the start date: its order-by date is past (ISO dates)."""
+
+    id: str
+    lead_time_weeks: float
+    order_by: str
+    earliest_delivery: str
+    planned: bool  # let in anyway (procurement.allow_late)
 
 
 @dataclass(frozen=True)
@@ -341,6 +355,7 @@ class Plan:
     break_even: tuple[BreakEvenRow, ...] = ()
     busy_fraction: float = 1.0
     spend_by_mode_usd: dict[str, float] = field(default_factory=dict)  # own, on-demand, spot, reserved-1y, reserved-3y
+    late_items: tuple[LateItem, ...] = ()
 
     # ---------------------------------------------------------------- views
 

@@ -193,6 +193,10 @@ class ProcurementSpec(_Strict):
     min_progress_per_musd: float = Field(
         default=0.0, ge=0, description="Stop buying when one more USD 1M adds less progress than this; 0 = off (progress/USD 1M)"
     )
+    allow_late: bool = Field(
+        default=False,
+        description="Let items whose order-by date (start_date - lead time) is past into the plan, with a warning (true/false)",
+    )
 
 
 class CostSpec(_Strict):
@@ -269,7 +273,9 @@ class Scenario(_Strict):
     horizon_years: float = Field(gt=0, le=10, description="Planning horizon (years)")
     objective: Objective = Field(default="max-progress", description="Objective (min-cost or max-progress)")
     alpha_floor: float = Field(ge=0, le=1, description="Least exogenous share of training tokens (fraction)")
-    start_date: dt.date | None = Field(default=None, description="When the hardware is needed; null = today (date)")
+    start_date: dt.date | None = Field(
+        default=None, description="When the hardware is needed; null = as soon as each item can arrive (date)"
+    )
     model: ModelSpec
     training: TrainingSpec
     inference: InferenceSpec

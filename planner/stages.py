@@ -6,6 +6,7 @@ of one solve, and build-and-solve (two stages for max-progress).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,6 +24,7 @@ from .model.types import Stage
 from .physics import SpeedupCurve, capabilities, speedup_curve
 from .scenario import Scenario
 from .solve import SolveResult, SolveStatus, solve
+from .timeline import Dates, dates
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,19 @@ def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     if refused:
         raise ScenarioError(f"item {refused[0]!r} is reference data, not purchasable", field="catalog.only")
     return items
+
+
+def late_items(scenario: Scenario, items: pd.DataFrame, today: dt.date) -> dict[str, Dates]:
+    """Items whose order-by date for ``start_date`` is before ``today`` (planner.timeline), with
+    their dates; none without a start date."""
+    if scenario.start_date is None or "lead_time_weeks" not in items.columns:
+        return {}
+    out = {}
+    for item_id, lead in items["lead_time_weeks"].items():
+        d = dates(lead, scenario.start_date, today)
+        if d.late:
+            out[str(item_id)] = d
+    return out
 
 
 def _check_only_supplied(scenario: Scenario, catalog: Catalog, owned: pd.DataFrame, offers: pd.DataFrame) -> None:
@@ -167,6 +182,8 @@ def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
     (accelerators only when ``own`` is an allowed mode) and one rented variant per usable offer
     (:mod:`planner.acquisition`; rented units come one at a time)."""
     items = eligible_items(scenario, catalog)
+    if not scenario.procurement.allow_late:
+        items = items.drop(index=list(late_items(scenario, items, dt.date.today())))
     offers = usable_offers(catalog.offers, catalog.items, scenario)
     _check_only_supplied(scenario, catalog, items, offers)
     if "own" not in scenario.acquisition.modes:

@@ -171,8 +171,17 @@ def collapse_floor_options(fn: F) -> F:
     )(fn)
 
 
+allow_late_option = click.option(
+    "--allow-late",
+    is_flag=True,
+    default=None,
+    help="Let items that cannot arrive by start_date (order-by date past) into the plan, with a warning.",
+)
+
 # The scenario flags every planning command takes (plan, compare, whatif).
-scenario_flags = options(budget_option, alpha_option, power_option, only_option, exclude_option, solver_option, collapse_floor_options)
+scenario_flags = options(
+    budget_option, alpha_option, power_option, only_option, exclude_option, solver_option, allow_late_option, collapse_floor_options
+)
 
 
 def flag_overrides(o: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +198,7 @@ def flag_overrides(o: dict[str, Any]) -> dict[str, Any]:
             "horizon": o.get("horizon"),
             "only": split_ids(o.get("only")),
             "exclude": split_ids(o.get("exclude")),
+            "allow_late": True if o.get("allow_late") else None,
         }
     )
     over.update(floor_overrides(o.get("alpha_floor"), samples=o["collapse_samples"], tolerance=o["collapse_tolerance"]))

@@ -503,9 +503,18 @@ def extract(m: BuiltModel, result: SolveResult, catalog: Catalog, dominated: dic
         capabilities=m.inp.caps,
         symbols=symbols(m, counts, flows, alpha, cost, pw),
         sources={i: catalog.sources(i) for i in sorted({li.id for li in items})},
-        unit_costs=unit_costs(m, items, spend["total"], flows),
-        break_even=even,
-        busy_fraction=s.acquisition.busy_fraction,
-        spend_by_mode_usd=spend_by_mode(items),
-        late_items=late(m, catalog),
+        **acquisition_fields(m, catalog, items, spend["total"], flows, even),
     )
+
+
+def acquisition_fields(
+    m: BuiltModel, catalog: Catalog, items: tuple[LineItem, ...], spend: dict[str, float], flows: dict[str, float], even: Any
+) -> dict[str, Any]:
+    """The plan's own-or-rent and timing sections: unit costs, break-even, spend by mode, late items."""
+    return {
+        "unit_costs": unit_costs(m, items, spend, flows),
+        "break_even": even,
+        "busy_fraction": m.inp.scenario.acquisition.busy_fraction,
+        "spend_by_mode_usd": spend_by_mode(items),
+        "late_items": late(m, catalog),
+    }

@@ -6,10 +6,14 @@ say which constraints bind and the LP file is stable across runs.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pulp
 
 from ..physics import kv_gb_per_agent
 from .types import GTOK, MUSD, BuiltModel
+from .variables import BIG_M_BUDGET_FACTOR
 
 
 def _sum(terms: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
@@ -262,8 +266,7 @@ def define_fabric(m: BuiltModel) -> None:
         m.add("fabric_uplift", "network", x, ">=", _sum(uplift), "three-tier uplift paid on every owned device", "MUSD")
         return
     y = m.fabric["three_tier"]
-    most_devices = sum(m.count_ub[k] * d for k, _, d in owned)
-    most_uplift = sum(m.count_ub[k] * float(caps.at[k[0], "network_tier3_usd"]) / MUSD for k, _, _ in owned)
+    most_devices, most_uplift = _fabric_bounds(m, owned)
     m.add(
         "fabric_size",
         "network",
@@ -274,6 +277,19 @@ def define_fabric(m: BuiltModel) -> None:
         "devices",
     )
     m.add("fabric_uplift", "network", x, ">=", _sum(uplift) - most_uplift * (1 - y), "three-tier uplift paid on every owned device", "MUSD")
+
+
+def _fabric_bounds(m: BuiltModel, owned: list[tuple[tuple[str, str], Any, float]]) -> tuple[float, float]:
+    """Big-Ms of define_fabric: the most owned devices the budget buys, B / (least unit cost per
+    device), never more than the lines' own bounds allow; and that many devices at the largest
+    uplift per device (MUSD). Tight bounds keep the relaxation, and CBC, well conditioned."""
+    caps = m.inp.caps
+    per_device = [(float(caps.at[k[0], "unit_cost_usd"]) / d, float(caps.at[k[0], "network_tier3_usd"]) / d) for k, _, d in owned if d > 0]
+    lines = sum(m.count_ub[k] * d for k, _, d in owned)
+    cheapest = min((c for c, _ in per_device if c > 0), default=0.0)
+    budget = m.inp.budget_usd if m.inp.budget_usd is not None else BIG_M_BUDGET_FACTOR * m.inp.scenario.budget_usd
+    devices = min(lines, math.floor(budget / cheapest) + 1.0) if cheapest > 0 else lines
+    return devices, devices * max((u for _, u in per_device), default=0.0) / MUSD
 
 
 # A new constraint family is one define_* function above and one line here.

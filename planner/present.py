@@ -164,10 +164,17 @@ def acquisition_rows(p: Plan) -> list[dict[str, str]]:
             "provider": li.provider or "",
             "per_hour": "" if li.usd_per_device_hour is None else f"USD {li.usd_per_device_hour:,.2f}",
             "reason": li.acquisition_reason or "",
+            "by_component": _by_component(p, li.key),
         }
         for li in p.items
         if li.category == "accelerator"
     ]
+
+
+def _by_component(p: Plan, key: str) -> str:
+    """``device 0.79, host 0.36, ...``: USD per useful device-hour by component, largest first."""
+    comp = {} if p.unit_costs is None else p.unit_costs.components_usd_per_device_hour.get(key, {})
+    return ", ".join(f"{k} {v:,.2f}" for k, v in sorted(comp.items(), key=lambda kv: -kv[1]) if v >= 0.005)
 
 
 def late_text(p: Plan) -> str:

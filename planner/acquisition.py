@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .tco import COMPONENTS, RENTAL_MODES, busy_device_hours, delivery_share, paid_hours, rented_components
+from .tco import COMPONENTS, RENTAL_MODES, busy_device_hours, delivery_share, number_or, paid_hours, rented_components
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -54,7 +54,8 @@ def usable_offers(offers: pd.DataFrame | None, items: pd.DataFrame, s: Scenario,
     cap = s.acquisition.bundled_offer_max_devices
     if not references:
         bundled = offers["origin"] == "bundled" if "origin" in offers.columns else pd.Series(False, index=offers.index)
-        keep &= ~bundled if cap == 0 else keep
+        if cap == 0:
+            keep &= ~bundled
         offers = offers.assign(max_devices=offers["max_devices"].where(~bundled | offers["max_devices"].notna(), cap))
     out = offers[keep]
     accelerator = items.loc[out["item"], "category"].to_numpy() == "accelerator"
@@ -83,7 +84,7 @@ def rented_capabilities(base_caps: pd.DataFrame, offers: pd.DataFrame, s: Scenar
         rate = float(offer["usd_per_device_hour"])
         costs = rented_components(rate, devices, str(offer["mode"]), s)
         base.update(pd.Series({f"{k}_usd": v for k, v in costs.items()}))
-        cap = offer.get("max_devices")
+        cap_devices = number_or(offer.get("max_devices"), math.inf)
         vid = variant_id(offer, bool(dup.iloc[i]))  # type: ignore[call-overload]
         base.update(
             pd.Series(
@@ -97,7 +98,7 @@ def rented_capabilities(base_caps: pd.DataFrame, offers: pd.DataFrame, s: Scenar
                     "provider": offer["provider"],
                     "region": str(offer.get("region") or ""),
                     "base_id": offer["item"],
-                    "max_units": math.floor(float(cap) / devices + 1e-9) if _present(cap) else math.inf,
+                    "max_units": math.floor(cap_devices / devices + 1e-9) if math.isfinite(cap_devices) else math.inf,
                     "offer_usd_per_device_hour": rate,
                     "order_multiple": 1,
                     "min_order_quantity": 1,
@@ -107,10 +108,6 @@ def rented_capabilities(base_caps: pd.DataFrame, offers: pd.DataFrame, s: Scenar
         base.name = vid
         rows.append(base)
     return pd.DataFrame(rows)
-
-
-def _present(v: object) -> bool:
-    return not (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or str(v) == "")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from .result import (
 )
 from .solve import SolveResult
 from .stages import eligible_items, late_items
+from .tco import number_or
 from .timeline import dates, lead_weeks
 
 BINDING_RTOL = 1e-3  # integer purchases leave slack smaller than one unit; 0.1% counts as binding
@@ -124,7 +125,7 @@ def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int)
     lead = it.get("lead_time_weeks")
     when = dates(0 if rented else lead, m.inp.scenario.start_date, dt.date.today())
     inference = role == "inference"
-    price, host_usd = (0.0, 0.0) if rented else (_num(it.get("price_usd")), _num(it.get("host_share_usd")))
+    price, host_usd = (0.0, 0.0) if rented else (number_or(it.get("price_usd")), number_or(it.get("host_share_usd")))
     return LineItem(
         id=item_id,
         name=str(it["name"]),
@@ -159,10 +160,6 @@ def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int)
         late=when.late,
         **line_costs(m, caps_id, q),
     )
-
-
-def _num(v: Any) -> float:
-    return 0.0 if v is None or v != v else float(v)
 
 
 def _replicas(m: BuiltModel, item_id: str, workload: str) -> int:

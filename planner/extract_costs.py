@@ -25,6 +25,7 @@ from .tco import (
     capital_factor,
     delivery_share,
     network_tier3_usd,
+    number_or,
     owned_components,
 )
 
@@ -126,8 +127,8 @@ def _owned_row(catalog: Catalog, item_id: str, m: BuiltModel) -> pd.Series:
     comp = owned_components(it, m.inp.scenario)
     if three_tier(m):
         comp["network"] += network_tier3_usd(it, m.inp.scenario)
-    devices = float(it.get("devices_per_unit")) if it.get("devices_per_unit") == it.get("devices_per_unit") else 1.0
-    return pd.Series({**{f"{k}_usd": v for k, v in comp.items()}, "devices_per_unit": devices or 1.0, "base_id": item_id})
+    devices = number_or(it.get("devices_per_unit"), 1.0) or 1.0
+    return pd.Series({**{f"{k}_usd": v for k, v in comp.items()}, "devices_per_unit": devices, "base_id": item_id})
 
 
 def break_even_rows(m: BuiltModel, catalog: Catalog, items: tuple[LineItem, ...]) -> tuple[BreakEvenRow, ...]:

@@ -20,7 +20,7 @@ from hwcatalog.queries import unit_capex_usd
 
 from .scenario import Scenario
 from .serving import Device, best_shape, workloads
-from .tco import COMPONENTS, network_tier3_usd, owned_components
+from .tco import COMPONENTS, network_tier3_usd, number_or, owned_components
 
 SECONDS_PER_HOUR = 3600.0
 TFLOPS = 1e12
@@ -188,7 +188,7 @@ CAPABILITY_COLUMNS = (
 def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dict[str, Any]:
     """Cost components and power of one owned unit over the horizon; every capability column
     starts at 0."""
-    power_kw = _num(it.get("power_kw"), 0.0)
+    power_kw = number_or(it.get("power_kw"), 0.0)
     return {
         "id": item_id,
         "category": it["category"],
@@ -213,22 +213,22 @@ def scale_up_devices(it: pd.Series, s: Scenario) -> int:
     """Devices in one scale-up domain: a multi-device unit's own devices (72 in an NVL72 rack);
     ``inference.scale_up_devices`` (an HGX node of 8) for single devices whose interconnect is at
     least ``inference.scale_up_min_gbps``; 1 for PCIe-class cards."""
-    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    devices = int(number_or(it.get("devices_per_unit"), 1.0))
     if devices > 1:
         return devices
-    fast = _num(it.get("interconnect_gbps"), 0.0) >= s.inference.scale_up_min_gbps
+    fast = number_or(it.get("interconnect_gbps"), 0.0) >= s.inference.scale_up_min_gbps
     return s.inference.scale_up_devices if fast else 1
 
 
 def device_of(it: pd.Series, s: Scenario) -> Device:
     """One device of an accelerator unit at the inference precision."""
-    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    devices = int(number_or(it.get("devices_per_unit"), 1.0))
     return Device(
         flops_per_s=_precision_tflops(it, s.inference.precision) * TFLOPS / devices,
         bandwidth_bytes_per_s=float(it["hbm_tbps"]) * TB / devices,
         memory_gb=float(it["hbm_gb"]) / devices,
         scale_up_devices=scale_up_devices(it, s),
-        interconnect_bytes_per_s=_num(it.get("interconnect_gbps"), 64.0) * GB / 2.0,
+        interconnect_bytes_per_s=number_or(it.get("interconnect_gbps"), 64.0) * GB / 2.0,
     )
 
 
@@ -238,7 +238,7 @@ def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
     ``_units_per_replica``); per-unit views for reports (``agent_tokens``, ``synthetic_tokens``,
     ``kv_free_gb``). A workload no replica can serve has 0 tokens and infinite units per replica."""
     seconds = s.productive_seconds
-    devices = int(_num(it.get("devices_per_unit"), 1.0))
+    devices = int(number_or(it.get("devices_per_unit"), 1.0))
     train_fps = training_flops_per_s(float(it["bf16_tflops"]) * TFLOPS, not _isnan(it.get("fp8_tflops")), s)
     row: dict[str, Any] = {
         "train_tokens": train_fps * seconds / (6.0 * s.model.active_params),
@@ -290,10 +290,6 @@ _DELIVERS: dict[str, Callable[[pd.Series, Scenario], dict[str, Any]]] = {
 
 def _isnan(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v)
-
-
-def _num(v: object, default: float) -> float:
-    return default if _isnan(v) else float(v)  # type: ignore[arg-type]
 
 
 def _precision_tflops(it: pd.Series, precision: str) -> float:

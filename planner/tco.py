@@ -76,10 +76,13 @@ RENTAL_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y")
 ACQUISITION_MODES = ("own", *RENTAL_MODES)
 
 
-def _num(v: object, default: float = 0.0) -> float:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+def number_or(v: object, default: float = 0.0) -> float:
+    """A catalog or offer value as a float, ``default`` when it is missing (None, NaN, pd.NA, blank)."""
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return default
-    return float(v)  # type: ignore[arg-type]
+    return default if math.isnan(x) else x
 
 
 def capital_factor(s: Scenario, lifetime_years: float | None = None) -> float:
@@ -94,18 +97,18 @@ def owned_components(it: pd.Series, s: Scenario) -> dict[str, float]:
     out = dict.fromkeys(COMPONENTS, 0.0)
     category = str(it["category"])
     if category == "audit":
-        out["labour"] = _num(it.get("usd_per_hour")) * _num(it.get("hours_per_year")) * years
+        out["labour"] = number_or(it.get("usd_per_hour")) * number_or(it.get("hours_per_year")) * years
         return out
     k = capital_factor(s)
-    price, host = _num(it.get("price_usd")), _num(it.get("host_share_usd"))
+    price, host = number_or(it.get("price_usd")), number_or(it.get("host_share_usd"))
     if str(it.get("availability")) == "cloud-only":
         out["device"] = k * price  # a capitalised rental: host, fabric, facility and operations are in it
         return out
-    power_kw = _num(it.get("power_kw"))
+    power_kw = number_or(it.get("power_kw"))
     out["device"], out["host"] = k * price, k * host
     purchase = price + host
     if category == "accelerator":
-        d = _num(it.get("devices_per_unit"), 1.0)
+        d = number_or(it.get("devices_per_unit"), 1.0)
         network, storage = d * c.network_usd_per_accelerator_two_tier, d * c.storage_pb_per_accelerator * c.storage_usd_per_pb
         out["network"], out["storage"] = k * network, k * storage
         out["staff"] = d * c.staff_usd_per_fte_year / c.staff_accelerators_per_fte * years
@@ -127,7 +130,7 @@ def network_tier3_usd(it: pd.Series, s: Scenario) -> float:
     if str(it["category"]) != "accelerator":
         return 0.0
     c = s.costs
-    d = _num(it.get("devices_per_unit"), 1.0)
+    d = number_or(it.get("devices_per_unit"), 1.0)
     return capital_factor(s) * d * max(0.0, c.network_usd_per_accelerator_three_tier - c.network_usd_per_accelerator_two_tier)
 
 

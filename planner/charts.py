@@ -223,3 +223,38 @@ def chart_grounding(frame: Any) -> Markup:
     ax.set_title("Price of grounding")
     ax.spines[["top"]].set_visible(False)
     return _svg(fig)
+
+
+def chart_tornado(rows: list[dict[str, Any]], output: str) -> Markup:
+    """Rank correlation of each sampled input with ``output`` (cost_usd, progress or alpha),
+    largest magnitude on top: a tornado chart."""
+    plt = _plt()
+    ranked = sorted((r for r in rows if r.get(output) is not None), key=lambda r: abs(r[output]))
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(2, len(ranked)) + 0.8))
+    values = [r[output] for r in ranked]
+    ax.barh([label(r["input"]) for r in ranked], values, color=["#4C72B0" if v >= 0 else "#C44E52" for v in values])
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(f"Spearman rank correlation with {label(output)}")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(f"What drives the spread of {label(output)}")
+    return _svg(fig)
+
+
+def chart_histogram(values: Any, title: str, xlabel: str, marker: float | None = None, marker_label: str = "") -> Markup:
+    """A histogram of one Monte Carlo output, with an optional vertical marker (the plan's figure, a floor)."""
+    import numpy as np
+
+    plt = _plt()
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    fig, ax = plt.subplots(figsize=(5.6, 2.4))
+    ax.hist(x, bins=40, color="#8172B3")
+    if marker is not None:
+        ax.axvline(marker, color="#C44E52", ls="--", label=label(marker_label))
+        ax.legend(frameon=False)
+    ax.set_xlabel(label(xlabel))
+    ax.set_ylabel("worlds")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(label(title))
+    return _svg(fig)

@@ -19,7 +19,7 @@ import pandas as pd
 from hwcatalog.queries import unit_capex_usd
 
 from .scenario import Scenario
-from .serving import Device, best_shape, workloads
+from .serving import Device, best_shape_memo, workloads
 from .tco import COMPONENTS, network_tier3_usd, number_or, owned_components
 
 SECONDS_PER_HOUR = 3600.0
@@ -156,16 +156,20 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     * acquisition: ``mode`` own, ``base_id`` the item itself, ``max_units`` unbounded.
     """
     capex_usd = unit_capex_usd(items)
-    rows = []
-    for item_id, it in items.iterrows():
-        capex = 0.0 if it["category"] == "audit" else float(capex_usd[item_id])
-        row = _cost_row(str(item_id), it, capex, scenario)
-        row.update(_DELIVERS[it["category"]](it, scenario))
-        row["unit_cost_usd"] = sum(row[f"{k}_usd"] for k in COMPONENTS)
-        rows.append(row)
+    rows = [capability_row(str(item_id), it, float(capex_usd[item_id]), scenario) for item_id, it in items.iterrows()]
     frame = pd.DataFrame(rows).set_index("id", drop=False)
     frame.index.name = None
     return frame
+
+
+def capability_row(item_id: str, it: pd.Series, capex_usd: float, scenario: Scenario) -> dict[str, Any]:
+    """One row of :func:`capabilities`: cost components, what the unit delivers, and
+    ``unit_cost_usd``, their sum (an audit reviewer has no capex)."""
+    capex = 0.0 if it["category"] == "audit" else capex_usd
+    row = _cost_row(item_id, it, capex, scenario)
+    row.update(_DELIVERS[it["category"]](it, scenario))
+    row["unit_cost_usd"] = sum(row[f"{k}_usd"] for k in COMPONENTS)
+    return row
 
 
 CAPABILITY_COLUMNS = (
@@ -246,7 +250,7 @@ def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
         "devices_per_unit": devices,
     }
     dev = device_of(it, s)
-    shapes = {name: best_shape(s, dev, w) for name, w in workloads(s).items()}
+    shapes = {name: best_shape_memo(s, dev, w) for name, w in workloads(s).items()}
     for name, shape in shapes.items():
         if shape is None:
             row.update({f"{name}_replica_tokens": 0.0, f"{name}_replica_kv_free_gb": 0.0, f"{name}_units_per_replica": math.inf})

@@ -188,6 +188,32 @@ def late_text(p: Plan) -> str:
     return f"Cannot arrive by {p.scenario.start_date}, {what}: {listed}."
 
 
+def robust_text(p: Plan) -> str:
+    """The robust plan in one paragraph (plan --robust S), empty for a plan of one world."""
+    r = p.robust
+    if r is None:
+        return ""
+    fmt = (lambda v: num(v, 5)) if r.unit == "progress" else usd
+    alpha = "in every world" if r.alpha_rule == "every" else "on the tokens summed over the worlds"
+    rows = [w for w in r.per_world if w.get("status") in ("optimal", "feasible")]
+    key = "progress" if r.unit == "progress" else "cost_usd"
+    worst = (min if r.unit == "progress" else max)((w[key] for w in rows), default=None)
+    text = (
+        f"Robust plan over {r.worlds} sampled worlds (seed {r.seed}; budget, power cap and targets in every world, "
+        f"alpha floor {alpha}): expected {r.unit} {fmt(r.expected_objective)} in whole replicas "
+        f"({fmt(r.relaxed_objective)} with divisible operation, a bound up to the MIP gap)"
+    )
+    if worst is not None:
+        text += f", worst world {fmt(worst)}"
+    if r.price_of_robustness is not None and r.average_world_objective is not None:
+        gives = "gives up" if r.unit == "progress" else "costs"
+        avg, price = fmt(r.average_world_objective), fmt(r.price_of_robustness)
+        text += f"; the plan for the average world reaches {avg} there, so robustness {gives} {price}"
+    if len(rows) < len(r.per_world):
+        text += f"; {len(r.per_world) - len(rows)} world(s) have no operation in whole replicas"
+    return text + ". The figures in this report are this purchase operated in the scenario's own world."
+
+
 def unit_cost_text(p: Plan) -> str:
     """``USD x per million output tokens; USD y per 1e24 training FLOP`` (what is known)."""
     u = p.unit_costs
@@ -320,6 +346,7 @@ def plan_tables(p: Plan) -> dict[str, Any]:
         "acquisition": acquisition_rows(p),
         "unit_costs": unit_cost_text(p),
         "late": late_text(p),
+        "robust": robust_text(p),
         "binding": binding_rows(p),
         "marginals": marginal_rows(p),
         "capabilities": capability_rows(p),

@@ -241,3 +241,69 @@ def render_comparison(comp: Any, fmt: str) -> str:
     if fmt == "html":
         ctx["charts"] = {"spend": chart_spend_across(comp), "grounding": chart_grounding(comp.grounding)}
     return render_template(f"compare.{_EXT[fmt]}.j2", **ctx)
+
+
+# -------------------------------------------------------------------------------------------- Monte Carlo
+
+
+def montecarlo_rows(d: dict[str, Any]) -> list[dict[str, str]]:
+    """Distribution rows (mean, p5, p50, p95) of cost, progress, alpha, training tokens and agents."""
+    formats = {"cost_usd": usd, "progress": lambda v: num(v, 5), "alpha": lambda v: num(v, 4), "training_tokens": tokens, "agents": count}
+    labels = {
+        "cost_usd": "cost (USD)",
+        "progress": "progress (x)",
+        "alpha": "alpha",
+        "training_tokens": "training tokens",
+        "agents": "agents",
+    }
+    rows = []
+    for key, fmt in formats.items():
+        st = d[key]
+        plan_value = d["plan"].get(key) if key in d["plan"] else None
+        rows.append(
+            {
+                "output": labels[key],
+                "plan": "" if plan_value is None else fmt(plan_value),
+                **{k: "" if st[k] is None else fmt(st[k]) for k in ("mean", "p5", "p50", "p95")},
+            }
+        )
+    return rows
+
+
+def sensitivity_rows(d: dict[str, Any]) -> list[dict[str, str]]:
+    def rho(v: Any) -> str:
+        return "" if v is None else f"{v:+.2f}"
+
+    return [
+        {
+            "input": s["input"],
+            "distribution": s["dist"],
+            "cost": rho(s["cost_usd"]),
+            "progress": rho(s["progress"]),
+            "alpha": rho(s["alpha"]),
+            "basis": s["note"] or "no basis given",
+        }
+        for s in d["sensitivity"]
+    ]
+
+
+def render_montecarlo(res: Any, fmt: str) -> str:
+    """Render a Monte Carlo result as ``table``, ``md``, ``html`` or ``json``."""
+    d = res.to_dict()
+    if fmt == "json":
+        return json.dumps(d, indent=2) + "\n"
+    if fmt not in _EXT:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    ctx: dict[str, Any] = {"d": d, "rows": montecarlo_rows(d), "sens": sensitivity_rows(d)}
+    if fmt == "html":
+        from .charts import chart_histogram, chart_tornado
+
+        o = res.outcomes
+        headline = "progress" if res.plan.progress is not None and res.scenario_objective == "max-progress" else "cost_usd"
+        ctx["charts"] = {
+            "tornado": chart_tornado(d["sensitivity"], headline),
+            "cost": chart_histogram(o.cost_usd, "Cost in the sampled worlds", "cost (USD)", d["budget_usd"], "budget"),
+            "progress": chart_histogram(o.progress, "Progress in the sampled worlds", "progress (x)", res.plan.progress, "the plan"),
+            "alpha": chart_histogram(o.alpha, "Alpha in the sampled worlds", "alpha (exogenous share)", d["alpha_floor"], "floor"),
+        }
+    return render_template(f"montecarlo.{_EXT[fmt]}.j2", **ctx)

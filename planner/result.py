@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 ROLES = ("training", "inference", "verification", "memory")
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 CONTEXT = {"json": False}  # a field kept for reports and exports, not part of the JSON contract
@@ -356,6 +356,7 @@ class Plan:
     busy_fraction: float = 1.0
     spend_by_mode_usd: dict[str, float] = field(default_factory=dict)  # own, on-demand, spot, reserved-1y, reserved-3y
     late_items: tuple[LateItem, ...] = ()
+    robust: Any = None  # planner.robust.RobustSummary: the plan serves every sampled world (plan --robust S)
 
     # ---------------------------------------------------------------- views
 

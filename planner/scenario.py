@@ -26,6 +26,7 @@ from hwcatalog.safeio import excerpt, load_yaml, read_text
 from .errors import ScenarioError
 from .fields import nested
 from .limits import MAX_SCENARIO_BYTES, range_problem
+from .uncertainty import UncertaintySpec
 from .units import parse_share, parser_for
 
 Objective = Literal["min-cost", "max-progress"]
@@ -291,6 +292,9 @@ class Scenario(_Strict):
     solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")
+    uncertainty: UncertaintySpec = Field(
+        default_factory=UncertaintySpec, description="Distributions on fields and catalog figures, for plan montecarlo (mapping)"
+    )
 
     @field_validator("alpha_floor")
     @classmethod
@@ -322,8 +326,9 @@ class Scenario(_Strict):
         return self.horizon_hours * 3600.0 * self.facility.availability * self.acquisition.busy_fraction
 
     def to_flat(self) -> dict[str, Any]:
-        """Every parameter as ``dotted.name -> value`` (for reports and the Assumptions sheet)."""
-        return flatten(self.model_dump())
+        """Every parameter as ``dotted.name -> value`` (for reports and the Assumptions sheet); the
+        uncertainty block is not a parameter (Monte Carlo reports list it)."""
+        return flatten(self.model_dump(exclude={"uncertainty"}))
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -350,6 +355,8 @@ def scenario_parameters(scenario: BaseModel, prefix: str = "") -> list[dict[str,
     for name, info in type(scenario).model_fields.items():
         value = getattr(scenario, name)
         key = f"{prefix}{name}"
+        if isinstance(value, UncertaintySpec):
+            continue
         if isinstance(value, BaseModel):
             rows.extend(scenario_parameters(value, key + "."))
             continue

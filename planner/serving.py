@@ -215,3 +215,19 @@ def best_shape(s: Scenario, dev: Device, w: Workload) -> ReplicaShape | None:
         if shape is not None and (best is None or shape.tokens_per_s_per_device > best.tokens_per_s_per_device * (1 + 1e-9)):
             best = shape
     return best
+
+
+_SHAPES: dict[tuple[str, str, Device, Workload], ReplicaShape | None] = {}
+SHAPE_MEMO_SIZE = 4096
+
+
+def best_shape_memo(s: Scenario, dev: Device, w: Workload) -> ReplicaShape | None:
+    """:func:`best_shape`, remembered by everything it reads: the device, the workload and the
+    scenario's ``model`` and ``inference`` sections (Monte Carlo worlds that sample prices or
+    training figures reuse the shapes instead of searching again)."""
+    key = (s.model.model_dump_json(), s.inference.model_dump_json(), dev, w)
+    if key not in _SHAPES:
+        if len(_SHAPES) >= SHAPE_MEMO_SIZE:
+            _SHAPES.pop(next(iter(_SHAPES)))
+        _SHAPES[key] = best_shape(s, dev, w)
+    return _SHAPES[key]

@@ -146,7 +146,18 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
 
 # Fields that change neither the eligible items' capabilities nor the speedup curve: scenarios that
 # differ only in these share one Prepared (a budget x floor grid prepares once).
-NOT_PHYSICS = ("name", "description", "budget_usd", "alpha_floor", "alpha_floor_basis", "objective", "targets", "solver", "mip_gap")
+NOT_PHYSICS = (
+    "name",
+    "description",
+    "budget_usd",
+    "alpha_floor",
+    "alpha_floor_basis",
+    "objective",
+    "targets",
+    "solver",
+    "mip_gap",
+    "uncertainty",
+)
 _PREPARED: dict[tuple[int, str], Prepared] = {}
 PREPARED_CACHE_SIZE = 8
 

@@ -27,7 +27,10 @@ class PlanGroup(DefaultGroup):
     stray arguments; the message names the options and where they belong.
     """
 
-    lazy: ClassVar[dict[str, tuple[str, str]]] = {"alpha": ("planner.alpha.commands", "alpha")}  # loaded on first use
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {  # loaded on first use
+        "alpha": ("planner.alpha.commands", "alpha"),
+        "montecarlo": ("planner.cli.montecarlo_cmd", "montecarlo_command"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -65,6 +68,7 @@ def cli(debug: bool) -> None:
     plan --scenario examples/mid-size-lab.yaml --output plan.html
     plan catalog list --category accelerator   what the catalog holds
     plan whatif --vary alpha_floor=0,0.1,0.2   a what-if grid
+    plan montecarlo --scenario examples/uncertain-mid-size-lab.yaml   the plan in sampled worlds
     """
 
 

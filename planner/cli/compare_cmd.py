@@ -55,8 +55,7 @@ def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) ->
     raise click.BadParameter(f"expected one of {', '.join(SCHEDULERS)} or tcp://HOST:PORT, got {value[:60]!r}")
 
 
-comparison_options = options(
-    scenario_flags,
+executor_options = options(
     click.option("--jobs", type=click.IntRange(min=1, max=4096), help="Workers (default: all cores)."),
     click.option(
         "--scheduler",
@@ -67,9 +66,14 @@ comparison_options = options(
     click.option(
         "--results",
         type=click.Path(dir_okay=False),
-        help="Stream one row per scenario to this Parquet file; a rerun resumes, skipping what is done.",
+        help="Stream one row per scenario (or sampled world) to this Parquet file; a rerun resumes, skipping what is done.",
     ),
     click.option("--retry-failed", is_flag=True, help="With --results: plan again the scenarios recorded as errors."),
+)
+
+comparison_options = options(
+    scenario_flags,
+    executor_options,
     click.option("--baseline", help="Name of the baseline scenario (default: the first)."),
     catalog_option,
     offers_option,

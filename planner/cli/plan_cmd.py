@@ -59,6 +59,20 @@ PLAN_FORMATS = ("table", "md", "html", "json")
         is_flag=True,
         help="With --alpha-from: the manifests' human tokens (lower bound when estimated) stand in for data.external_tokens.",
     ),
+    click.option(
+        "--robust",
+        type=click.IntRange(min=1, max=500),
+        metavar="S",
+        help="One purchase for S worlds sampled from the scenario's uncertainty block (sample average approximation).",
+    ),
+    click.option(
+        "--robust-alpha",
+        type=click.Choice(["every", "expected"]),
+        default="every",
+        show_default=True,
+        help="With --robust: the alpha floor in every world, or on the tokens summed over the worlds.",
+    ),
+    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="With --robust: seed of the sampled worlds."),
     click.option("--timings", is_flag=True, help="Add wall-clock timings to JSON output (not reproducible run to run)."),
     age_option,
     quiet_option,
@@ -71,6 +85,7 @@ def run_command(**o: Any) -> None:
     plan --budget 5e9                          plan on the bundled defaults
     plan --scenario examples/mid-size-lab.yaml --output plan.html
     plan --budget 1e9 --export plan.xlsx --export plan.csv
+    plan --scenario examples/uncertain-mid-size-lab.yaml --robust 20
     """
     from ..planning import plan
     from ..report import render_plan
@@ -85,7 +100,12 @@ def run_command(**o: Any) -> None:
         over.setdefault("data", {})["external_tokens"] = sum(external_tokens_by_period(measurement, o["alpha_level"]).values())
     scenario = load_scenario(o["scenario_file"], over)
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], quiet=True, offers=o["offers"])
-    result = plan(scenario, catalog)
+    if o["robust"]:
+        from ..robust import robust_plan
+
+        result, _ = robust_plan(scenario, catalog, o["robust"], seed=o["seed"], alpha_rule=o["robust_alpha"])
+    else:
+        result = plan(scenario, catalog)
     warn(result.warnings, o["quiet"])  # only the items this plan considered, once
     if measurement is not None:
         import dataclasses

@@ -1,0 +1,313 @@
+"""A robust plan: one purchase for S sampled worlds (sample average approximation).
+
+The extensive form holds one copy of the operational model per world ``k`` (its own replicas,
+token and agent flows, and its own per-unit capabilities and prices, from the scenario's
+``uncertainty`` block) and one purchase shared by all worlds (units per item and role, order lots,
+bought-or-not flags, the training family and the fabric's tier). Every world keeps the budget,
+the power cap, the targets and, by default, the alpha floor; the objective is the average over
+worlds:
+
+* max-progress: maximise ``(1/S) sum_k P_k - r (1/S) sum_k cost_k``, then, as for one plan, the
+  least ``(1/S) sum_k cost_k`` with ``(1/S) sum_k P_k >= P* (1 - tolerance)``;
+* min-cost: minimise ``(1/S) sum_k cost_k``.
+
+With ``alpha_rule: expected`` the floor holds on the tokens summed over worlds,
+``sum_k E_k >= a sum_k (E_k + G_k)``, instead of in each world.
+
+The scenario's own values are one more world with weight 0: the purchase must be feasible there
+too, and the plan reported (items, costs, alpha) is that purchase operated in the scenario's world.
+The price of robustness compares the plan for the average world (each sampled figure at its sample
+mean) with the robust plan's expected objective: the progress given up, or the extra cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pulp
+
+from hwcatalog import Catalog
+
+from .errors import InfeasiblePlan, ScenarioError, SolverError
+from .model import BuiltModel, ModelInput, build_model
+from .model.types import MUSD
+from .scenario import Scenario, with_changes
+from .solve import SolveResult, SolveStatus, solve
+from .stages import Prepared, model_input, owned_and_rented, prepare, worst_status
+from .uncertainty import Target, catalog_changes, numeric_scenario_fields, resolve_targets, sample, scenario_changes
+
+AlphaRule = Literal["every", "expected"]
+ALPHA_RULES = ("every", "expected")
+
+
+@dataclass(frozen=True)
+class RobustSummary:
+    """The ``robust`` block of the plan JSON."""
+
+    worlds: int
+    seed: int
+    alpha_rule: str
+    objective: str
+    expected_objective: float  # mean progress (max-progress) or mean cost in USD (min-cost) over the worlds, whole replicas
+    relaxed_objective: float  # the same with divisible operations: a bound on any purchase's (up to the MIP gap)
+    average_world_objective: float | None  # the plan for the average world, in that world
+    price_of_robustness: float | None  # progress given up (max-progress) or extra USD (min-cost); None if the average world has no plan
+    unit: str
+    per_world: tuple[dict[str, Any], ...]  # world, status, progress, cost_usd, alpha
+    solve_seconds: float
+
+
+def world_scenarios(scenario: Scenario, catalog: Catalog, worlds: int, seed: int) -> tuple[list[Scenario], list[Catalog], list[Target]]:
+    """``worlds`` sampled scenarios and catalogs (each validated) from the uncertainty block."""
+    if not scenario.uncertainty:
+        raise ScenarioError("--robust needs an uncertainty block in the scenario", field="uncertainty")
+    targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
+    draws = sample(scenario.uncertainty, worlds, seed)
+    base = numeric_scenario_fields(scenario)
+    rows = catalog.items.to_dict("index")
+    scenarios, catalogs = [], []
+    for k in range(worlds):
+        scenarios.append(with_changes(scenario, scenario_changes(targets, draws, k, base)))
+        catalogs.append(_world_catalog(catalog, catalog_changes(targets, draws, k, rows)))
+    return scenarios, catalogs, targets
+
+
+def average_world(scenario: Scenario, catalog: Catalog, worlds: int, seed: int) -> tuple[Scenario, Catalog]:
+    """The scenario and catalog with every sampled figure at its mean over the ``worlds`` draws."""
+    targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
+    draws = {k: np.array([v.mean()]) for k, v in sample(scenario.uncertainty, worlds, seed).items()}
+    s = with_changes(scenario, scenario_changes(targets, draws, 0, numeric_scenario_fields(scenario)))
+    return s, _world_catalog(catalog, catalog_changes(targets, draws, 0, catalog.items.to_dict("index")))
+
+
+def _world_catalog(catalog: Catalog, changes: dict[tuple[str, str], float]) -> Catalog:
+    if not changes:
+        return catalog
+    items = catalog.items.copy()
+    for (item_id, column), value in changes.items():
+        items.at[item_id, column] = value
+    return dataclasses.replace(catalog, items=items)
+
+
+# ------------------------------------------------------------------------------------ the extensive form
+
+
+def _purchase_variables(m: BuiltModel) -> dict[str, pulp.LpVariable]:
+    """The variables all worlds share, by name: units, lots, flags, families, the fabric tier."""
+    shared = [*m.count.values(), *m.lots.values(), *m.bought.values(), *m.family.values(), *m.model_used.values()]
+    if "three_tier" in m.fabric:
+        shared.append(m.fabric["three_tier"])
+    return {v.name: v for v in shared}
+
+
+@dataclass
+class Extensive:
+    problem: pulp.LpProblem
+    worlds: list[BuiltModel]
+    weights: list[float]
+    progress: pulp.LpAffineExpression  # weighted mean of P_k
+    cost_musd: pulp.LpAffineExpression  # weighted mean of cost_k
+    purchase: dict[str, pulp.LpVariable]
+
+
+def extensive_form(inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule, *, divisible: bool = False) -> Extensive:
+    """One problem over every world's model, the purchase variables of world 0 shared by all;
+    ``divisible`` makes each world's replicas and agents continuous."""
+    models = [build_model(inp) for inp in inputs]
+    for m in models if divisible else ():
+        _relax_operations(m)
+    shared = _purchase_variables(models[0])
+    problem = pulp.LpProblem("robust_plan", models[0].problem.sense)
+    for k, m in enumerate(models):
+        _merge(problem, m, k, shared, alpha_rule)
+    progress = pulp.lpSum(w * m.flow.P for w, m in zip(weights, models, strict=True) if w > 0)
+    cost = pulp.lpSum(w * _mapped(m.cost_musd, shared) for w, m in zip(weights, models, strict=True) if w > 0)
+    if alpha_rule == "expected":
+        _expected_alpha(problem, models, weights, inputs[0].alpha_floor)
+    return Extensive(problem, models, weights, pulp.LpAffineExpression(progress), pulp.LpAffineExpression(cost), shared)
+
+
+def _relax_operations(m: BuiltModel) -> None:
+    """Replicas and agents continuous: the search over purchases treats each world's operation as
+    divisible; :func:`robust_plan` then re-solves every world's operation in whole replicas."""
+    for v in [*m.replicas.values(), m.flow.A]:
+        v.cat = pulp.LpContinuous
+
+
+def _mapped(expr: Any, shared: dict[str, pulp.LpVariable]) -> pulp.LpAffineExpression:
+    """``expr`` with each variable replaced by the shared one of its name, where there is one."""
+    out = pulp.LpAffineExpression([(shared.get(v.name, v), c) for v, c in expr.items()])
+    out.constant = expr.constant
+    return out
+
+
+def _merge(problem: pulp.LpProblem, m: BuiltModel, k: int, shared: dict[str, pulp.LpVariable], alpha_rule: AlphaRule) -> None:
+    """Add world ``k``'s constraints to ``problem``: its own variables renamed ``w<k>_...``, the
+    purchase ones replaced by the shared ones; world 0's purchase-only rules are added once."""
+    own = {v.name for v in m.problem.variables()} - set(shared)
+    for v in m.problem.variables():
+        if v.name in own:
+            v.name = f"w{k}_{v.name}"
+    for name, info in m.constraints.items():
+        if alpha_rule == "expected" and info.family == "grounding":
+            continue
+        con = info.constraint
+        if k > 0 and not any(v.name not in shared for v in con.keys()):
+            continue  # purchase-only (lots, flags, families, fabric size): world 0's copy holds for all
+        expr = _mapped(con, shared)
+        problem += pulp.LpConstraint(expr, con.sense, f"w{k}_{name}")
+
+
+def _expected_alpha(problem: pulp.LpProblem, models: list[BuiltModel], weights: list[float], floor: float) -> None:
+    """``sum_k w_k E_k >= a sum_k w_k (E_k + G_k)`` over the worlds with weight."""
+    exo = pulp.lpSum(w * m.flow.exogenous for w, m in zip(weights, models, strict=True) if w > 0)
+    allt = pulp.lpSum(w * m.flow.trained for w, m in zip(weights, models, strict=True) if w > 0)
+    problem += pulp.LpConstraint(exo - floor * allt, pulp.LpConstraintGE, "robust_alpha_expected", 0)
+
+
+def solve_extensive(ext: Extensive, scenario: Scenario, *, cost_stage: bool = True) -> SolveResult:
+    """Stage 1 (progress or cost), then for max-progress (unless ``cost_stage`` is False) the least
+    expected cost at P* (1 - tol)."""
+    max_progress = scenario.objective == "max-progress"
+    if max_progress:
+        ext.problem.sense = pulp.LpMaximize
+        ext.problem.setObjective(ext.progress - scenario.procurement.min_progress_per_musd * ext.cost_musd)
+    else:
+        ext.problem.sense = pulp.LpMinimize
+        ext.problem.setObjective(ext.cost_musd)
+    first = solve(ext.problem, scenario.solver, gap_rel=scenario.mip_gap)
+    if first.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or not max_progress or not cost_stage:
+        return first
+    best = float(ext.progress.value() or 0.0)
+    ext.problem += pulp.LpConstraint(
+        ext.progress, pulp.LpConstraintGE, "robust_progress_floor", best * (1 - scenario.progress.lexicographic_tolerance)
+    )
+    ext.problem.sense = pulp.LpMinimize
+    ext.problem.setObjective(ext.cost_musd)
+    second = solve(ext.problem, scenario.solver, gap_rel=scenario.mip_gap)
+    if second.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return first
+    return SolveResult(worst_status(first.status, second.status), second.solver, first.seconds + second.seconds, best)
+
+
+# ------------------------------------------------------------------------------------ the plan
+
+
+def solve_with_purchase(inp: ModelInput, purchase: dict[str, float]) -> tuple[BuiltModel, SolveResult]:
+    """``inp`` solved with every purchase variable fixed at ``purchase`` (by name): the robust
+    purchase operated in one world, in whole replicas. Max-progress runs both stages."""
+    m = build_model(inp)
+    for v in _purchase_variables(m).values():
+        value = round(purchase.get(v.name, 0.0))
+        v.lowBound = v.upBound = value
+    result = solve(m.problem, inp.scenario.solver, gap_rel=inp.scenario.mip_gap)
+    if inp.stage != "progress" or result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return m, result
+    best = float(m.flow.P.value() or 0.0)
+    floor = best * (1.0 - inp.scenario.progress.lexicographic_tolerance)
+    m2, r2 = solve_with_purchase(dataclasses.replace(inp, stage="cost", progress_floor=floor), purchase)
+    if r2.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return m, result
+    return m2, SolveResult(worst_status(result.status, r2.status), r2.solver, result.seconds + r2.seconds, best)
+
+
+def world_input(scenario: Scenario, catalog: Catalog, prep: Prepared) -> ModelInput:
+    """The model input of one world: its capabilities on the nominal plan's eligible items."""
+    caps = owned_and_rented(scenario, catalog)
+    missing = [i for i in prep.caps.index if i not in caps.index]
+    if missing:
+        raise ScenarioError(f"{missing[0]} cannot arrive in time in a sampled world (its lead time); add --allow-late", field="uncertainty")
+    return model_input(scenario, dataclasses.replace(prep, caps=caps.loc[prep.caps.index]))
+
+
+def robust_plan(
+    scenario: Scenario, catalog: Catalog, worlds: int, *, seed: int = 0, alpha_rule: AlphaRule = "every"
+) -> tuple[Any, RobustSummary]:
+    """The robust plan (a :class:`planner.result.Plan` of the purchase in the scenario's world)
+    and its summary; raises :class:`InfeasiblePlan` when no purchase serves every world."""
+    from .extract import extract
+    from .planning import plan as single_plan
+    from .result import Timings
+
+    t0 = time.perf_counter()
+    if worlds < 1:
+        raise ScenarioError("expected at least one world", field="--robust")
+    prep = prepare(scenario, catalog)
+    scenarios, catalogs, _ = world_scenarios(scenario, catalog, worlds, seed)
+    nominal = model_input(scenario, prep)
+    inputs = [nominal] + [world_input(s, c, prep) for s, c in zip(scenarios, catalogs, strict=True)]
+    weights = [0.0] + [1.0 / worlds] * worlds
+    ext = extensive_form(inputs, weights, alpha_rule, divisible=True)
+    result = solve_extensive(ext, scenario)
+    if result.status == SolveStatus.INFEASIBLE:
+        raise InfeasiblePlan(
+            f"no single purchase keeps the budget, power cap, targets and alpha floor in the scenario's world "
+            f"and all {worlds} sampled worlds",
+            conflicts=[],
+            suggestions={},
+        )
+    if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        raise SolverError(f"solver {result.solver} returned {result.status.value} for the robust plan")
+    purchase = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
+    model, res = solve_with_purchase(nominal, purchase)
+    if res.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        raise SolverError(f"the robust purchase has no operation in the scenario's own world ({res.status.value})")
+    relaxed = _expected(scenario, tuple(_world_row(k, m, ext.purchase) for k, m in enumerate(ext.worlds[1:], start=1)))
+    per_world = exact_worlds(inputs, weights, alpha_rule, purchase, scenario)
+    expected = _expected(scenario, per_world)
+    avg_s, avg_c = average_world(scenario, catalog, worlds, seed)
+    try:
+        avg = single_plan(avg_s, avg_c, marginals=False)
+        avg_value: float | None = float(avg.objective.value)
+    except InfeasiblePlan:
+        avg_value = None
+    price = None if avg_value is None else (avg_value - expected if scenario.objective == "max-progress" else expected - avg_value)
+    unit = "progress" if scenario.objective == "max-progress" else "USD"
+    summary = RobustSummary(
+        worlds, seed, alpha_rule, scenario.objective, expected, relaxed, avg_value, price, unit, per_world, result.seconds
+    )
+    timings = Timings(result.seconds + res.seconds, result.seconds + res.seconds, 0.0)
+    p = extract(model, res, catalog, prep.dominated, timings)
+    from .explain import explain
+
+    p = dataclasses.replace(p, robust=summary, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))
+    return dataclasses.replace(p, explanations=explain(p)), summary
+
+
+def exact_worlds(
+    inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule, purchase: dict[str, float], scenario: Scenario
+) -> tuple[dict[str, Any], ...]:
+    """Every sampled world operated in whole replicas with the purchase fixed, in one problem (the
+    worlds stay coupled by an expected alpha floor): each world's status, progress, cost and alpha."""
+    ext = extensive_form(inputs, weights, alpha_rule)
+    for name, v in ext.purchase.items():
+        v.lowBound = v.upBound = round(purchase.get(name, 0.0))
+    result = solve_extensive(ext, scenario, cost_stage=False)
+    if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        nan = float("nan")
+        return tuple(
+            {"world": k, "status": result.status.value, "progress": nan, "cost_usd": nan, "alpha": nan} for k in range(1, len(inputs))
+        )
+    return tuple({**_world_row(k, m, ext.purchase), "status": result.status.value} for k, m in enumerate(ext.worlds[1:], start=1))
+
+
+def _world_row(k: int, m: BuiltModel, shared: dict[str, pulp.LpVariable]) -> dict[str, float]:
+    """World ``k``'s progress, cost (USD) and alpha in the solved extensive form."""
+    f = m.flow.values()
+    exo, trained = f["E_ext"] + f["E_ver"], f["E_ext"] + f["E_ver"] + f["G"]
+    return {
+        "world": k,
+        "progress": f["P"],
+        "cost_usd": float(_mapped(m.cost_musd, shared).value() or 0.0) * MUSD,
+        "alpha": exo / trained if trained > 0 else float("nan"),
+    }
+
+
+def _expected(scenario: Scenario, rows: tuple[dict[str, Any], ...]) -> float:
+    """The mean of the headline figure over the worlds (NaN when some world has no operation)."""
+    key = "progress" if scenario.objective == "max-progress" else "cost_usd"
+    return float(np.mean([r[key] for r in rows]))

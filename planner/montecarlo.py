@@ -487,6 +487,17 @@ def sensitivity(targets: list[Target], draws: dict[str, np.ndarray], o: Outcomes
 CHUNK = 500
 
 
+def checked_draws(scenario: Scenario, catalog: Catalog, samples: int, seed: int) -> tuple[list[Target], dict[str, np.ndarray]]:
+    """The uncertainty block resolved against the scenario and catalog, and its draws, each
+    scenario field's extremes validated (validation before any planning)."""
+    if not scenario.uncertainty:
+        raise ScenarioError("the scenario has no uncertainty block: nothing to sample", field="uncertainty")
+    targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
+    draws = sample(scenario.uncertainty, samples, seed)
+    check_draws(scenario, targets, draws)
+    return targets, draws
+
+
 def montecarlo(
     scenario: Scenario,
     catalog: Catalog,
@@ -504,15 +515,11 @@ def montecarlo(
     from .executor import Executor
 
     t0 = time.perf_counter()
-    if not scenario.uncertainty:
-        raise ScenarioError("the scenario has no uncertainty block: nothing to sample", field="uncertainty")
+    targets, draws = checked_draws(scenario, catalog, samples, seed)
     base_ids = sorted({ln.base_id for ln in plan.lines})
     missing = [i for i in base_ids if i not in catalog.items.index]
     if missing:
         raise ScenarioError(f"the plan's item {missing[0]!r} is not in the catalog", field="items")
-    targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
-    draws = sample(scenario.uncertainty, samples, seed)
-    check_draws(scenario, targets, draws)
     items = catalog.items.loc[base_ids]
     plan = with_devices(plan, items)
     rows_by_id = {str(i): dict(r) for i, r in zip(items.index, items.to_dict("records"), strict=True)}

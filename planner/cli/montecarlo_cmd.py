@@ -67,13 +67,14 @@ def montecarlo_command(**o: Any) -> None:
     plan montecarlo --scenario examples/uncertain-mid-size-lab.yaml --samples 50 --replan --results worlds.parquet
     """
     from ..executor import make_executor
-    from ..montecarlo import montecarlo, write_samples
+    from ..montecarlo import checked_draws, montecarlo, write_samples
     from ..report import render_montecarlo
     from ..scenario import load_scenario
 
     check_outputs(o["output"], [], o["force"])
     scenario = load_scenario(o["scenario_file"], flag_overrides(o))
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"], o["offers"])
+    checked_draws(scenario, catalog, o["samples"], o["seed"])  # a bad block fails before any planning
     fixed = _fixed_plan(o["plan_file"], scenario, catalog)
     executor = make_executor(o["scheduler"], o["jobs"])
     try:

@@ -12,10 +12,12 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 from .charts import (
     ROLE_COLOURS,
@@ -97,7 +99,10 @@ def _finalizer(kind: str) -> Any:
 
 @lru_cache(maxsize=4)
 def environment(kind: str) -> jinja2.Environment:
-    """The Jinja2 environment for ``html`` (autoescape), ``md`` or ``txt`` templates."""
+    """The Jinja2 environment for ``html`` (autoescape), ``md`` or ``txt`` templates (Jinja2 is
+    imported here, so JSON output never loads it)."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_templates_dir())),
         undefined=jinja2.StrictUndefined,

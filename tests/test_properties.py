@@ -147,3 +147,55 @@ def test_more_budget_never_lowers_progress_with_rentals(toy_catalog, b1, b2, od,
     cat = _rent_catalog(toy_catalog, od, od * 0.7, None)
     s = with_changes(_base("max-progress"), {"acquisition.busy_fraction": busy, "alpha_floor": 0.2})
     assert _progress(with_changes(s, {"budget_usd": hi}), cat) >= _progress(with_changes(s, {"budget_usd": lo}), cat) * (1 - RTOL) - 1e-9
+
+
+# ------------------------------------------------------------------------------------ uncertainty
+
+ROBUST_SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _uncertain(block):
+    from planner.uncertainty import UncertaintySpec
+
+    s = with_changes(_base("max-progress"), {"budget_usd": 5e5, "alpha_floor": 0.3})
+    return s.model_copy(update={"uncertainty": UncertaintySpec.model_validate(block)})
+
+
+@ROBUST_SETTINGS
+@given(
+    lo=st.floats(min_value=0.2, max_value=0.5),
+    spread=st.floats(min_value=0.0, max_value=0.4),
+    price_hi=st.floats(min_value=1.0, max_value=1.6),
+    worlds=st.integers(min_value=1, max_value=4),
+)
+def test_robust_plan_keeps_budget_and_floor_in_every_world(toy_catalog, lo, spread, price_hi, worlds):
+    from planner.robust import robust_plan
+
+    s = _uncertain(
+        {
+            "training.mfu": {"dist": "uniform", "low": lo, "high": lo + spread + 1e-3},
+            "catalog.toy-gpu.price_usd": {"dist": "uniform", "low": 1.0, "high": price_hi + 1e-3, "relative": True},
+        }
+    )
+    p, r = robust_plan(s, toy_catalog, worlds, seed=worlds)
+    assert p.cost_usd.total <= s.budget_usd * (1 + 1e-9) and p.alpha >= s.alpha_floor
+    for w in r.per_world:
+        assert w["cost_usd"] <= s.budget_usd * (1 + 1e-9)
+        assert w["alpha"] >= s.alpha_floor * (1 - 1e-6)
+    assert all(i.quantity >= 0 and float(i.quantity).is_integer() for i in p.items)
+
+
+@ROBUST_SETTINGS
+@given(budget=st.floats(min_value=5e4, max_value=2e6), floor=st.floats(min_value=0.05, max_value=0.9))
+def test_montecarlo_in_the_scenarios_world_is_the_plan(toy_catalog, budget, floor):
+    from planner.montecarlo import FixedPlan, montecarlo
+
+    s = with_changes(_base("max-progress"), {"budget_usd": budget, "alpha_floor": floor})
+    p = plan(s, toy_catalog, marginals=False)
+    s = _uncertain({"training.mfu": {"dist": "empirical", "values": [s.training.mfu]}}).model_copy(
+        update={"budget_usd": budget, "alpha_floor": floor}
+    )
+    d = montecarlo(s, toy_catalog, FixedPlan.from_plan(p), samples=3).to_dict()
+    assert d["cost_usd"]["mean"] == pytest.approx(p.cost_usd.total, rel=1e-9)
+    assert d["progress"]["mean"] == pytest.approx(p.progress.value, rel=1e-6, abs=1e-9)
+    assert d["p_alpha_above_floor"] == 1.0

@@ -130,18 +130,21 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
     ids = np.asarray(caps.index, dtype=object)
     # an offer with a cap can supply only so much: it never stands in for another row
     uncapped = np.isinf(caps["max_units"].to_numpy(dtype=float)) if "max_units" in caps.columns else np.ones(len(caps), dtype=bool)
-    out: dict[str, str] = {}
+    found: dict[int, str] = {}  # row -> dominating id
     tol = 1e-12
-    for i, a in enumerate(ids):
-        ge = (cls == cls[i]) & uncapped & (good >= good[i] - tol).all(axis=1) & (bad <= bad[i] + tol).all(axis=1)
-        strictly = (good > good[i] + tol).any(axis=1) | (bad < bad[i] - tol).any(axis=1)
-        better = ge & (strictly | (ids < a))
-        better[i] = False
-        for j in np.flatnonzero(better):
-            if ids[j] not in out:
-                out[str(a)] = str(ids[j])
-                break
-    return out
+    for c in np.unique(cls):  # only items of one class are compared: n^2 within each, not overall
+        rows = np.flatnonzero(cls == c)
+        g, b, k, free = good[rows], bad[rows], ids[rows], uncapped[rows]
+        for i, a in enumerate(k):
+            ge = free & (g >= g[i] - tol).all(axis=1) & (b <= b[i] + tol).all(axis=1)
+            strictly = (g > g[i] + tol).any(axis=1) | (b < b[i] - tol).any(axis=1)
+            better = ge & (strictly | (k < a))
+            better[i] = False
+            for j in np.flatnonzero(better):
+                if rows[j] not in found:  # a dropped item stands in for none
+                    found[int(rows[i])] = str(k[j])
+                    break
+    return {str(ids[i]): found[i] for i in sorted(found)}
 
 
 # Fields that change neither the eligible items' capabilities nor the speedup curve: scenarios that

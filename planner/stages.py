@@ -19,7 +19,7 @@ from hwcatalog import Catalog, select
 from hwcatalog.catalog import unknown_item
 
 from .acquisition import rented_capabilities, usable_offers
-from .dominance import dominators
+from .dominance import dominated_lines, dominators
 from .errors import ScenarioError, SolverError
 from .model import BuiltModel, ModelInput, build_model
 from .model.types import Stage
@@ -38,6 +38,7 @@ class Prepared:
     curve: SpeedupCurve
     dominated: dict[str, str]
     catalog: Catalog | None = None  # the catalog prepared against (guards the cache against reused ids)
+    dropped_lines: frozenset[tuple[str, str]] = frozenset()  # planner.dominance.dominated_lines
 
 
 def eligible_items(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
@@ -166,7 +167,9 @@ def _prepare(scenario: Scenario, catalog: Catalog) -> Prepared:
         curve = speedup_curve(scenario)
     except ValueError as exc:
         raise ScenarioError(str(exc), field="agents") from None
-    return Prepared(caps.drop(index=list(drop)), curve, drop, catalog)
+    kept = caps.drop(index=list(drop))
+    lines = dominated_lines(kept, by_family=scenario.procurement.one_training_family, roles=("training",))
+    return Prepared(kept, curve, drop, catalog, lines)
 
 
 def owned_and_rented(scenario: Scenario, catalog: Catalog) -> pd.DataFrame:
@@ -211,6 +214,7 @@ def model_input(scenario: Scenario, prep: Prepared, **over: Any) -> ModelInput:
         alpha_floor=scenario.alpha_floor,
         objective=scenario.objective,
         stage=first_stage(scenario.objective),
+        dropped_lines=prep.dropped_lines,
     )
     return replace(base, **over)
 

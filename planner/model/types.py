@@ -40,6 +40,9 @@ class ModelInput:
     progress_floor: float | None = None  # max-progress stage 2: P >= this, minimise cost
     relaxed: bool = False  # continuous purchase counts (LP relaxation), for marginal values
     fabric_tiers: int | None = None  # None: the model chooses two or three tiers (a binary); 2 or 3: fixed (relaxations)
+    # accelerator lines (item id, role) another line makes redundant (planner.dominance.dominated_lines):
+    # the MILP leaves them out, LP relaxations keep them
+    dropped_lines: frozenset[tuple[str, str]] = frozenset()
 
     @cached_property
     def rows(self) -> dict[str, dict[str, Any]]:

@@ -32,13 +32,15 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
     count: dict[tuple[str, str], pulp.LpVariable] = {}
     replicas: dict[tuple[str, str], pulp.LpVariable] = {}
     cat = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
+    dropped = frozenset() if inp.relaxed else inp.dropped_lines
     for item_id, row in rows.items():
         ub = None
         if inp.budget_usd is not None and row["unit_cost_usd"] > 0:
             ub = math.floor(inp.budget_usd / row["unit_cost_usd"] + 1e-9)
         for role in _ROLE_OF[row["category"]]:
-            count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
-        if row["category"] == "accelerator":
+            if (item_id, role) not in dropped:
+                count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
+        if (item_id, "inference") in count:  # replicas run on the inference line
             for use in ("synthetic", "agents"):
                 replicas.update(_replica_variable(inp, item_id, row, use, cat))
     flow = Flows(**{name: pulp.LpVariable(name, lowBound=0, cat=flow_category(name, inp)) for name in FLOW_NAMES})

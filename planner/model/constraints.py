@@ -34,8 +34,8 @@ def define_power(m: BuiltModel) -> None:
 
 def define_training(m: BuiltModel) -> None:
     """[3] E + G <= sum n_train * train_tokens  (Gtok), the 6ND rule folded into train_tokens."""
-    caps, f = m.inp.caps, m.flow
-    supply = _sum([(m.count[(s, "training")], caps.at[s, "train_tokens"] / GTOK) for s, r in m.count if r == "training"])
+    rows, f = m.inp.rows, m.flow
+    supply = _sum([(m.count[(s, "training")], rows[s]["train_tokens"] / GTOK) for s, r in m.count if r == "training"])
     m.add("training_compute", "training", f.trained, "<=", supply, "tokens trained <= training compute", "Gtok")
 
 
@@ -46,13 +46,9 @@ def define_exogenous(m: BuiltModel) -> None:
     E_fpga <= sum n_fpga * verified_tokens, E_ver - E_fpga <= sum n_other * verified_tokens and
     E_fpga <= fpga_checkable_fraction * E_ver.
     """
-    caps, f = m.inp.caps, m.flow
-    fpga = [
-        (m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] == "fpga"
-    ]
-    other = [
-        (m.count[(s, r)], caps.at[s, "verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and caps.at[s, "kind"] != "fpga"
-    ]
+    rows, f = m.inp.rows, m.flow
+    fpga = [(m.count[(s, r)], rows[s]["verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and rows[s]["kind"] == "fpga"]
+    other = [(m.count[(s, r)], rows[s]["verified_tokens"] / GTOK) for s, r in m.count if r == "verification" and rows[s]["kind"] != "fpga"]
     m.add(
         "verification_supply",
         "exogenous",
@@ -81,12 +77,15 @@ def define_inference(m: BuiltModel) -> None:
     devices_per_unit * n[s, inference] (devices; replica sizes divide a rack's devices or are whole
     multiples of it, so this is exact). Then G <= sum r[s, syn] * synthetic_replica_tokens and
     A * agent_tokens_per_agent <= sum r[s, agents] * agents_replica_tokens (Gtok)."""
-    caps, f, s = m.inp.caps, m.flow, m.inp.scenario
+    rows, f, s = m.inp.rows, m.flow, m.inp.scenario
+    replicas: dict[str, list[tuple[str, pulp.LpVariable]]] = {}  # item -> its (workload, replicas)
+    for (i, w), v in m.replicas.items():
+        replicas.setdefault(i, []).append((w, v))
     for item_id, role in list(m.count):
         if role != "inference":
             continue
-        dpu = float(caps.at[item_id, "devices_per_unit"])
-        used = [(v, float(caps.at[i, f"{w}_units_per_replica"]) * dpu) for (i, w), v in m.replicas.items() if i == item_id]
+        dpu = float(rows[item_id]["devices_per_unit"])
+        used = [(v, float(rows[item_id][f"{w}_units_per_replica"]) * dpu) for w, v in replicas.get(item_id, [])]
         m.add(
             f"inference_replicas_{_key(item_id)}",
             "inference_split",
@@ -96,8 +95,8 @@ def define_inference(m: BuiltModel) -> None:
             f"{item_id}: devices in replicas <= devices bought for inference",
             "devices",
         )
-    syn = _sum([(v, caps.at[i, "synthetic_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "synthetic"])
-    agt = _sum([(v, caps.at[i, "agents_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "agents"])
+    syn = _sum([(v, rows[i]["synthetic_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "synthetic"])
+    agt = _sum([(v, rows[i]["agents_replica_tokens"] / GTOK) for (i, w), v in m.replicas.items() if w == "agents"])
     per_agent = s.agents.tokens_per_s * s.productive_seconds / GTOK
     m.add("synthetic_supply", "inference", f.G, "<=", syn, "synthetic tokens <= synthetic replicas' capacity", "Gtok")
     m.add("agent_throughput", "inference", per_agent * f.A, "<=", agt, "agent tokens <= agent replicas' capacity", "Gtok")
@@ -123,10 +122,10 @@ def define_grounding(m: BuiltModel) -> None:
 def define_memory(m: BuiltModel) -> None:
     """[7] A * L * kv <= free HBM of agent replicas (usable memory after weights, holding the batch
     being decoded and parked contexts) + capacity of memory items (GB)."""
-    caps, f, s = m.inp.caps, m.flow, m.inp.scenario
+    rows, f, s = m.inp.rows, m.flow, m.inp.scenario
     need = kv_gb_per_agent(s.agents.context_tokens, s.model.kv_bytes_per_token)
-    hbm = [(v, caps.at[i, "agents_replica_kv_free_gb"]) for (i, w), v in m.replicas.items() if w == "agents"]
-    tier = [(m.count[(i, r)], caps.at[i, "capacity_gb"]) for i, r in m.count if r == "memory"]
+    hbm = [(v, rows[i]["agents_replica_kv_free_gb"]) for (i, w), v in m.replicas.items() if w == "agents"]
+    tier = [(m.count[(i, r)], rows[i]["capacity_gb"]) for i, r in m.count if r == "memory"]
     m.add("memory", "memory", need * f.A, "<=", _sum(hbm + tier), "agent contexts <= free HBM + capacity tier", "GB")
 
 
@@ -178,9 +177,9 @@ def define_progress(m: BuiltModel) -> None:
 
 def define_order_multiples(m: BuiltModel) -> None:
     """Units come in whole orders: count = order_multiple x lots, lots integer (units)."""
-    caps = m.inp.caps
+    rows = m.inp.rows
     for (item_id, role), lots in m.lots.items():
-        multiple = int(caps.at[item_id, "order_multiple"])
+        multiple = int(rows[item_id]["order_multiple"])
         name = f"order_multiple_{_key(item_id)}_{role}"
         m.add(name, "purchase", m.count[(item_id, role)], "==", multiple * lots, f"{item_id} {role}: units = {multiple} x lots", "units")
 
@@ -188,12 +187,12 @@ def define_order_multiples(m: BuiltModel) -> None:
 def define_minimum_orders(m: BuiltModel) -> None:
     """A line exists or not: count <= big_M x bought, and count >= min_order_quantity x bought
     where the minimum exceeds the order multiple (units; big_M is the budget over the unit cost)."""
-    caps = m.inp.caps
+    rows = m.inp.rows
     for (item_id, role), z in m.bought.items():
         count, key = m.count[(item_id, role)], f"{_key(item_id)}_{role}"
         m.add(f"bought_{key}", "purchase", count, "<=", m.count_ub[(item_id, role)] * z, f"{item_id} {role}: units only if bought", "units")
-        least = int(caps.at[item_id, "min_order_quantity"])
-        if least > int(caps.at[item_id, "order_multiple"]):
+        least = int(rows[item_id]["min_order_quantity"])
+        if least > int(rows[item_id]["order_multiple"]):
             m.add(f"min_order_{key}", "purchase", count, ">=", least * z, f"{item_id} {role}: at least {least} units if bought", "units")
 
 
@@ -202,9 +201,9 @@ def define_models_per_role(m: BuiltModel) -> None:
     a model with several lines, and sum over models of used(model, role) <=
     procurement.max_models_per_role, per role (models)."""
     most = m.inp.scenario.procurement.max_models_per_role
-    caps = m.inp.caps
+    rows = m.inp.rows
     for (item_id, role), z in m.bought.items():
-        flag = m.model_used[(str(caps.at[item_id, "base_id"]), role)]
+        flag = m.model_used[(str(rows[item_id]["base_id"]), role)]
         if flag is not z:
             m.add(f"model_line_{_key(item_id)}_{role}", "purchase", z, "<=", flag, f"{item_id} {role}: a line of its model", "models")
     for role in ("training", "inference", "verification", "memory"):
@@ -218,27 +217,29 @@ def define_training_family(m: BuiltModel) -> None:
     vendor), and sum of families <= 1 (procurement.one_training_family)."""
     if not m.family:
         return
-    caps = m.inp.caps
+    rows = m.inp.rows
     for (model, role), z in m.model_used.items():
         if role == "training":
-            fam = str(caps.at[model, "family"]) if model in caps.index else _family_of(m, model)
+            fam = str(rows[model]["family"]) if model in rows else _family_of(m, model)
             m.add(f"family_{_key(model)}", "purchase", z, "<=", m.family[fam], f"{model} trains only in a {fam} cluster", "models")
     m.add("training_family", "procurement", pulp.lpSum(m.family.values()), "<=", 1, "accelerator families in training <= 1", "families")
 
 
 def _family_of(m: BuiltModel, model: str) -> str:
     """The family of a catalog model known only through its rented lines."""
-    caps = m.inp.caps
-    return str(caps.loc[caps["base_id"] == model, "family"].iloc[0])
+    return next(str(row["family"]) for row in m.inp.rows.values() if row["base_id"] == model)
 
 
 def define_offer_caps(m: BuiltModel) -> None:
     """A rental offer supplies at most max_devices / devices_per_unit units over all roles (units)."""
-    caps = m.inp.caps
-    for item_id in caps.index[caps["max_units"] < float("inf")]:
-        lines = [v for (i, _), v in m.count.items() if i == item_id]
-        cap = float(caps.at[item_id, "max_units"])
-        m.add(f"offer_cap_{_key(item_id)}", "offers", pulp.lpSum(lines), "<=", cap, f"{item_id}: units <= the offer's devices", "units")
+    lines: dict[str, list[pulp.LpVariable]] = {}
+    for (item_id, _), v in m.count.items():
+        lines.setdefault(item_id, []).append(v)
+    for item_id, row in m.inp.rows.items():
+        cap = float(row["max_units"])
+        if cap < float("inf"):
+            units = pulp.lpSum(lines.get(item_id, []))
+            m.add(f"offer_cap_{_key(item_id)}", "offers", units, "<=", cap, f"{item_id}: units <= the offer's devices", "units")
 
 
 def define_fabric(m: BuiltModel) -> None:
@@ -248,17 +249,17 @@ def define_fabric(m: BuiltModel) -> None:
     M_d and M_c the most devices and uplift the budget can buy. With the tiers fixed (the LP
     relaxation for marginal values takes the MIP's): two tiers, sum n * d <= T; three, X >= sum n * uplift."""
     tiers = m.inp.fabric_tiers
-    caps = m.inp.caps
-    owned = [((i, r), v, float(caps.at[i, "devices_per_unit"])) for (i, r), v in m.count.items() if caps.at[i, "mode"] == "own"]
-    owned = [(k, v, d) for k, v, d in owned if caps.at[k[0], "category"] == "accelerator"]
-    if not (m.fabric or (tiers == 2 and any(float(caps.at[k[0], "network_tier3_usd"]) > 0 for k, _, _ in owned))):
+    rows = m.inp.rows
+    owned = [((i, r), v, float(rows[i]["devices_per_unit"])) for (i, r), v in m.count.items() if rows[i]["mode"] == "own"]
+    owned = [(k, v, d) for k, v, d in owned if rows[k[0]]["category"] == "accelerator"]
+    if not (m.fabric or (tiers == 2 and any(float(rows[k[0]]["network_tier3_usd"]) > 0 for k, _, _ in owned))):
         return
     devices = [(v, d) for _, v, d in owned]
     two_tier = float(m.inp.scenario.costs.network_two_tier_max_accelerators)
     if tiers == 2:
         m.add("fabric_size", "network", _sum(devices), "<=", two_tier, "owned devices <= two-tier size", "devices")
         return
-    uplift = [(v, float(caps.at[k[0], "network_tier3_usd"]) / MUSD) for k, v, _ in owned]
+    uplift = [(v, float(rows[k[0]]["network_tier3_usd"]) / MUSD) for k, v, _ in owned]
     x = m.fabric["network_extra"]
     if tiers == 3:
         m.add("fabric_uplift", "network", x, ">=", _sum(uplift), "three-tier uplift paid on every owned device", "MUSD")
@@ -282,9 +283,9 @@ def _fabric_bounds(m: BuiltModel, owned: list[tuple[tuple[str, str], Any, float]
     allow, sum of count_ub x devices and of count_ub x uplift. Tighter bounds from the budget over
     the least cost per device are valid too, but with them CBC returned plans 5e-4 short of
     HiGHS's while claiming optimality (mid-size example at USD 12B), so the looser ones stay."""
-    caps = m.inp.caps
+    rows = m.inp.rows
     devices = sum(m.count_ub[k] * d for k, _, d in owned)
-    return devices, sum(m.count_ub[k] * float(caps.at[k[0], "network_tier3_usd"]) / MUSD for k, _, _ in owned)
+    return devices, sum(m.count_ub[k] * float(rows[k[0]]["network_tier3_usd"]) / MUSD for k, _, _ in owned)
 
 
 # A new constraint family is one define_* function above and one line here.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import pandas as pd
@@ -39,6 +40,20 @@ class ModelInput:
     progress_floor: float | None = None  # max-progress stage 2: P >= this, minimise cost
     relaxed: bool = False  # continuous purchase counts (LP relaxation), for marginal values
     fabric_tiers: int | None = None  # None: the model chooses two or three tiers (a binary); 2 or 3: fixed (relaxations)
+    # accelerator lines (item id, role) another line makes redundant (planner.dominance.dominated_lines):
+    # the MILP leaves them out, LP relaxations keep them
+    dropped_lines: frozenset[tuple[str, str]] = frozenset()
+
+    @cached_property
+    def rows(self) -> dict[str, dict[str, Any]]:
+        """``caps`` as plain dicts, item id -> column -> value, read once per input.
+
+        The builder reads a few columns of every item many times; a scalar ``caps.at`` read costs
+        microseconds (more with Arrow-backed strings), a dict lookup nanoseconds.
+        """
+        columns = list(self.caps.columns)
+        values = (self.caps[c].tolist() for c in columns)
+        return {i: dict(zip(columns, vals, strict=True)) for i, *vals in zip(self.caps.index.tolist(), *values, strict=True)}
 
     @property
     def models_progress(self) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
-import pandas as pd
 import pulp
 
 from .types import FLOW_NAMES, MUSD, BuiltModel, Flows, ModelInput
@@ -28,25 +28,27 @@ def var_name(*parts: str) -> str:
 
 
 def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
-    caps = inp.caps
+    rows = inp.rows
     count: dict[tuple[str, str], pulp.LpVariable] = {}
     replicas: dict[tuple[str, str], pulp.LpVariable] = {}
     cat = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
-    for item_id, row in caps.iterrows():
+    dropped = frozenset() if inp.relaxed else inp.dropped_lines
+    for item_id, row in rows.items():
         ub = None
         if inp.budget_usd is not None and row["unit_cost_usd"] > 0:
             ub = math.floor(inp.budget_usd / row["unit_cost_usd"] + 1e-9)
         for role in _ROLE_OF[row["category"]]:
-            count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
-        if row["category"] == "accelerator":
+            if (item_id, role) not in dropped:
+                count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
+        if (item_id, "inference") in count:  # replicas run on the inference line
             for use in ("synthetic", "agents"):
                 replicas.update(_replica_variable(inp, item_id, row, use, cat))
     flow = Flows(**{name: pulp.LpVariable(name, lowBound=0, cat=flow_category(name, inp)) for name in FLOW_NAMES})
-    cost_terms = [(count[k], float(caps.at[k[0], "unit_cost_usd"]) / MUSD) for k in count]
+    cost_terms = [(count[k], float(rows[k[0]]["unit_cost_usd"]) / MUSD) for k in count]
     fabric = _fabric_variables(inp, count)
     if fabric:
         cost_terms.append((fabric["network_extra"], 1.0))
-    power_terms = [(count[k], float(caps.at[k[0], "facility_kw"])) for k in count]
+    power_terms = [(count[k], float(rows[k[0]]["facility_kw"])) for k in count]
     model = BuiltModel(
         inp=inp,
         problem=problem,
@@ -64,7 +66,8 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
 def _fabric_variables(inp: ModelInput, count: dict[tuple[str, str], pulp.LpVariable]) -> dict[str, pulp.LpVariable]:
     """``three_tier`` (binary: the owned fleet outgrows a two-tier fabric) and ``network_extra``
     (MUSD: the three-tier uplift it then pays), when some owned accelerator has an uplift."""
-    if not any(float(inp.caps.at[i, "network_tier3_usd"]) > 0 and inp.caps.at[i, "mode"] == "own" for i, _ in count):
+    rows = inp.rows
+    if not any(float(rows[i]["network_tier3_usd"]) > 0 and rows[i]["mode"] == "own" for i, _ in count):
         return {}
     if inp.fabric_tiers == 2:
         return {}  # define_fabric caps the owned fleet at two tiers; no uplift
@@ -75,7 +78,7 @@ def _fabric_variables(inp: ModelInput, count: dict[tuple[str, str], pulp.LpVaria
     return out
 
 
-def _replica_variable(inp: ModelInput, item_id: str, row: pd.Series, use: str, cat: str) -> dict[tuple[str, str], pulp.LpVariable]:
+def _replica_variable(inp: ModelInput, item_id: str, row: dict[str, Any], use: str, cat: str) -> dict[tuple[str, str], pulp.LpVariable]:
     """An integer replica count for (item, workload) when some replica shape serves it; bounded by
     the budget over the cost of one replica's units."""
     units = float(row[f"{use}_units_per_replica"])
@@ -113,13 +116,15 @@ def define_purchase_variables(m: BuiltModel) -> None:
     """Order lots (``count = order_multiple x lots``, integer lots) where the multiple exceeds 1,
     bought-or-not binaries where a model limit, a family rule or a minimum order needs them, and
     one binary per accelerator family for the training cluster. Relaxed inputs make them continuous."""
-    inp, caps = m.inp, m.inp.caps
+    inp, rows = m.inp, m.inp.rows
     cat_int = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
     cat_bin = pulp.LpContinuous if inp.relaxed else pulp.LpBinary
-    models = {r: {caps.at[i, "base_id"] for i, role in m.count if role == r} for _, r in m.count}
+    models: dict[str, set[str]] = {}  # role -> catalog models with a line in it
     for item_id, role in m.count:
-        multiple, least = int(caps.at[item_id, "order_multiple"]), int(caps.at[item_id, "min_order_quantity"])
-        ub = count_bound(inp, float(caps.at[item_id, "unit_cost_usd"]))
+        models.setdefault(role, set()).add(rows[item_id]["base_id"])
+    for item_id, role in m.count:
+        multiple, least = int(rows[item_id]["order_multiple"]), int(rows[item_id]["min_order_quantity"])
+        ub = count_bound(inp, float(rows[item_id]["unit_cost_usd"]))
         m.count_ub[(item_id, role)] = ub
         if multiple > 1:
             m.lots[(item_id, role)] = pulp.LpVariable(var_name("k", item_id, role), lowBound=0, upBound=ub // multiple, cat=cat_int)
@@ -127,13 +132,13 @@ def define_purchase_variables(m: BuiltModel) -> None:
             m.bought[(item_id, role)] = pulp.LpVariable(var_name("z", item_id, role), lowBound=0, upBound=1, cat=cat_bin)
     lines: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for item_id, role in m.bought:
-        lines.setdefault((str(caps.at[item_id, "base_id"]), role), []).append((item_id, role))
+        lines.setdefault((str(rows[item_id]["base_id"]), role), []).append((item_id, role))
     for (model, role), keys in lines.items():
         # one flag per catalog model: its own line's, or one above all its lines (owned and rented)
         m.model_used[(model, role)] = (
             m.bought[keys[0]] if len(keys) == 1 else pulp.LpVariable(var_name("u", model, role), lowBound=0, upBound=1, cat=cat_bin)
         )
     if inp.scenario.procurement.one_training_family:
-        families = sorted({str(caps.at[i, "family"]) for i, r in m.count if r == "training"})
+        families = sorted({str(rows[i]["family"]) for i, r in m.count if r == "training"})
         for fam in families:
             m.family[fam] = pulp.LpVariable(var_name("f", fam, "training"), lowBound=0, upBound=1, cat=cat_bin)

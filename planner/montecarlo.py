@@ -40,7 +40,7 @@ from .errors import ScenarioError
 from .physics import SpeedupCurve, capability_row, kv_gb_per_agent, speedup_curve
 from .scenario import Scenario, with_changes
 from .tco import delivery_share, number_or, rented_components
-from .timeline import dates
+from .timeline import served_share
 from .uncertainty import Target, catalog_changes, numeric_scenario_fields, resolve_targets, restrict, sample, scenario_changes
 
 Operation = Literal["planned", "adapt"]
@@ -151,10 +151,16 @@ def _set(node: Any, parts: list[str], value: float) -> Any:
 
 
 def check_draws(scenario: Scenario, targets: list[Target], draws: dict[str, np.ndarray]) -> None:
-    """The smallest and largest draw of each scenario field pass the scenario's validation (a
-    distribution reaching outside a field's range is an error naming the entry)."""
+    """The smallest and largest draw of each scenario field pass the scenario's validation, and no
+    catalog figure is drawn negative (a distribution reaching outside a field's range is an error
+    naming the entry)."""
     for t in targets:
         if t.scenario_field is None:
+            low = float(np.min(draws[t.key]))
+            if low < 0 or not np.all(np.isfinite(draws[t.key])):
+                raise ScenarioError(
+                    f"a draw of {low:g} is invalid: catalog figures are finite and not negative", field=f"uncertainty.{t.key}"
+                )
             continue
         for k in (int(np.argmin(draws[t.key])), int(np.argmax(draws[t.key]))):
             changes = scenario_changes([t], draws, k, numeric_scenario_fields(scenario))
@@ -175,28 +181,31 @@ class Shared:
     items: dict[str, dict[str, Any]]  # catalog rows of the plan's items
     base_values: dict[str, float | None]  # the scenario's numeric fields (relative draws scale them)
     targets: tuple[Target, ...]
-    draws: dict[str, np.ndarray]
+    operation: Operation
     today: dt.date
 
 
-def world_arrays(chunk: tuple[int, int], shared: Shared) -> tuple[int, np.ndarray, np.ndarray, list[SpeedupCurve] | None]:
-    """Per-line rows (worlds x lines x LINE_COLUMNS), world scalars (worlds x WORLD_COLUMNS) and,
-    when an ``agents.*`` field is sampled, each world's speedup curve."""
-    start, stop = chunk
-    n, lines = stop - start, shared.plan.lines
+Chunk = tuple[int, dict[str, np.ndarray]]  # the first world's index and the chunk's draws
+
+
+def chunk_outcomes(chunk: Chunk, shared: Shared) -> tuple[int, Outcomes]:
+    """The outcomes of one chunk of worlds: per-line rows (worlds x lines x LINE_COLUMNS) and world
+    scalars computed world by world, then :func:`evaluate` over the chunk (memory per chunk only)."""
+    start, draws = chunk
+    n, lines = len(next(iter(draws.values()))), shared.plan.lines
     rows = np.zeros((n, len(lines), len(LINE_COLUMNS)))
     world = np.zeros((n, len(WORLD_COLUMNS)))
     curves: list[SpeedupCurve] | None = [] if agents_sampled(shared.targets) else None
-    for j, k in enumerate(range(start, stop)):
-        s = fast_changes(shared.scenario, scenario_changes(list(shared.targets), shared.draws, k, shared.base_values))
-        items = _world_items(shared, k)
+    for k in range(n):
+        s = fast_changes(shared.scenario, scenario_changes(list(shared.targets), draws, k, shared.base_values))
+        items = _world_items(shared, draws, k)
         base = {i: _row(i, items[i], s) for i in {ln.base_id for ln in lines}}
         for li, ln in enumerate(lines):
-            rows[j, li] = _line_values(ln, base[ln.base_id], items[ln.base_id], s, shared.today)
-        world[j] = _world_values(s)
+            rows[k, li] = _line_values(ln, base[ln.base_id], items[ln.base_id], s, shared.today)
+        world[k] = _world_values(s)
         if curves is not None:
             curves.append(speedup_curve(s))
-    return start, rows, world, curves
+    return start, evaluate(shared.plan, rows, world, shared.scenario, shared.operation, curves)
 
 
 def agents_sampled(targets: tuple[Target, ...] | list[Target]) -> bool:
@@ -204,10 +213,10 @@ def agents_sampled(targets: tuple[Target, ...] | list[Target]) -> bool:
     return any((t.scenario_field or "").startswith("agents.") for t in targets)
 
 
-def _world_items(shared: Shared, k: int) -> dict[str, dict[str, Any]]:
+def _world_items(shared: Shared, draws: dict[str, np.ndarray], k: int) -> dict[str, dict[str, Any]]:
     """The plan's catalog rows in world ``k`` (plain dicts: the physics reads ``it[...]`` and ``it.get``)."""
     items = {i: dict(row) for i, row in shared.items.items()}
-    for (item_id, column), value in catalog_changes(list(shared.targets), shared.draws, k, shared.items).items():
+    for (item_id, column), value in catalog_changes(list(shared.targets), draws, k, shared.items).items():
         items[item_id][column] = value
     return items
 
@@ -225,9 +234,8 @@ def _line_values(ln: FixedLine, row: dict[str, Any], it: dict[str, Any], s: Scen
         share = delivery_share(ln.mode, s)
         devices = float(row["devices_per_unit"]) or 1.0
         cost, tier3 = sum(rented_components(float(ln.offer_usd_per_device_hour or 0.0), devices, ln.mode, s).values()), 0.0
-    elif s.start_date is not None:
-        d = dates(it.get("lead_time_weeks"), s.start_date, today)
-        served = max(0.0, 1.0 - (d.delivery - s.start_date).days / (s.horizon_years * 365.25))
+    else:
+        served = served_share(it.get("lead_time_weeks"), s.start_date, s.horizon_years, today)
     out = {"unit_cost_usd": cost, "tier3_usd": tier3, "served_share": served}
     for col in ("train_tokens", "synthetic_replica_tokens", "agents_replica_tokens"):
         out[col] = float(row[col]) * (share if col in OUTPUT_COLUMNS else 1.0)
@@ -282,9 +290,9 @@ def evaluate(
     col = {c: rows[:, :, i] for i, c in enumerate(LINE_COLUMNS)}
     w = {c: world[:, i] for i, c in enumerate(WORLD_COLUMNS)}
     q = np.array([ln.quantity for ln in plan.lines], dtype=float)
-    role = np.array([ln.role for ln in plan.lines])
-    owned_acc = np.array([ln.mode == "own" and ln.category == "accelerator" for ln in plan.lines])
-    fpga = np.array([ln.kind == "fpga" for ln in plan.lines])
+    role = np.array([ln.role for ln in plan.lines], dtype=object)
+    owned_acc = np.array([ln.mode == "own" and ln.category == "accelerator" for ln in plan.lines], dtype=bool)
+    fpga = np.array([ln.kind == "fpga" for ln in plan.lines], dtype=bool)
     served = col["served_share"]
     cost = (col["unit_cost_usd"] * q).sum(axis=1) + _fabric_uplift(plan, scenario, col["tier3_usd"], q, owned_acc)
     train = (col["train_tokens"] * served * q * (role == "training")).sum(axis=1)
@@ -387,6 +395,7 @@ class Sensitivity:
     cost_usd: float | None
     progress: float | None
     alpha: float | None
+    direct: bool = True  # the input acts on the plan itself (false: it moves the outputs only through correlations)
 
 
 @dataclass
@@ -405,6 +414,7 @@ class MonteCarloResult:
     seconds: float
     replan: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None  # the date late deliveries are counted from (with a start date)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON: ``samples``, ``p_alpha_above_floor``, ``p_targets_met`` and ``cost_usd``,
@@ -442,6 +452,7 @@ class MonteCarloResult:
                 "inputs": [{"field": s.input, "distribution": s.dist, "note": s.note} for s in self.sensitivity],
                 "sensitivity": [s.__dict__ for s in self.sensitivity],
                 "replan": self.replan,
+                "as_of": self.as_of,
                 "seconds": self.seconds,
                 "notes": self.notes,
             }
@@ -468,8 +479,9 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def sensitivity(targets: list[Target], draws: dict[str, np.ndarray], o: Outcomes) -> list[Sensitivity]:
-    """Each input's rank correlation with cost, progress and alpha, largest |rho| on the headline first."""
+def sensitivity(targets: list[Target], draws: dict[str, np.ndarray], o: Outcomes, plan_items: set[str]) -> list[Sensitivity]:
+    """Each input's rank correlation with cost, progress and alpha, the largest |rho| of the three
+    first; an input on catalog items the plan does not hold is marked not direct."""
     rows = [
         Sensitivity(
             t.key,
@@ -478,6 +490,7 @@ def sensitivity(targets: list[Target], draws: dict[str, np.ndarray], o: Outcomes
             rank_correlation(draws[t.key], o.cost_usd),
             rank_correlation(draws[t.key], o.progress),
             rank_correlation(draws[t.key], o.alpha),
+            t.column is None or bool(set(t.items) & plan_items),
         )
         for t in targets
     ]
@@ -491,7 +504,10 @@ def checked_draws(scenario: Scenario, catalog: Catalog, samples: int, seed: int)
     """The uncertainty block resolved against the scenario and catalog, and its draws, each
     scenario field's extremes validated (validation before any planning)."""
     if not scenario.uncertainty:
-        raise ScenarioError("the scenario has no uncertainty block: nothing to sample", field="uncertainty")
+        raise ScenarioError(
+            "the scenario has no uncertainty block: nothing to sample (give --scenario FILE with one; docs/scenario.md)",
+            field="uncertainty",
+        )
     targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
     draws = sample(scenario.uncertainty, samples, seed)
     check_draws(scenario, targets, draws)
@@ -524,17 +540,11 @@ def montecarlo(
     plan = with_devices(plan, items)
     rows_by_id = {str(i): dict(r) for i, r in zip(items.index, items.to_dict("records"), strict=True)}
     ts = tuple(restrict(targets, set(base_ids)))
-    shared = Shared(plan, scenario, rows_by_id, numeric_scenario_fields(scenario), ts, draws, today or dt.date.today())
-    chunks = [(a, min(a + CHUNK, samples)) for a in range(0, samples, CHUNK)]
-    rows = np.zeros((samples, len(plan.lines), len(LINE_COLUMNS)))
-    world = np.zeros((samples, len(WORLD_COLUMNS)))
-    curves: list[SpeedupCurve | None] = [None] * samples
-    for _, (start, r, wv, cv) in (executor or Executor()).map(world_arrays, chunks, shared):
-        rows[start : start + len(r)], world[start : start + len(r)] = r, wv
-        if cv is not None:
-            curves[start : start + len(cv)] = cv
-    per_world = [c for c in curves if c is not None] if agents_sampled(targets) else None
-    o = evaluate(plan, rows, world, scenario, operation, per_world)
+    today = today or dt.date.today()
+    shared = Shared(plan, scenario, rows_by_id, numeric_scenario_fields(scenario), ts, operation, today)
+    chunks = [(a, {k: v[a : a + CHUNK] for k, v in draws.items()}) for a in range(0, samples, CHUNK)]
+    parts = dict(result for _, result in (executor or Executor()).map(chunk_outcomes, chunks, shared))
+    o = concatenate([parts[i] for i in sorted(parts)])
     return MonteCarloResult(
         scenario.name,
         scenario.objective,
@@ -546,9 +556,19 @@ def montecarlo(
         plan,
         o,
         draws,
-        sensitivity(targets, draws, o),
+        sensitivity(targets, draws, o, set(base_ids)),
         time.perf_counter() - t0,
+        as_of=today if scenario.start_date is not None else None,
     )
+
+
+def concatenate(parts: list[Outcomes]) -> Outcomes:
+    """Chunks' outcomes joined in world order."""
+    joined: dict[str, Any] = {}
+    for f in dataclasses.fields(Outcomes):
+        arrays = [getattr(p, f.name) for p in parts]
+        joined[f.name] = None if any(a is None for a in arrays) else np.concatenate(arrays)
+    return Outcomes(**joined)
 
 
 def write_samples(res: MonteCarloResult, path: str, *, force: bool) -> Any:

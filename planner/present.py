@@ -197,18 +197,25 @@ def robust_text(p: Plan) -> str:
     alpha = "in every world" if r.alpha_rule == "every" else "on the tokens summed over the worlds"
     rows = [w for w in r.per_world if w.get("status") in ("optimal", "feasible")]
     key = "progress" if r.unit == "progress" else "cost_usd"
+    what = "progress" if r.unit == "progress" else "cost"
     worst = (min if r.unit == "progress" else max)((w[key] for w in rows), default=None)
     text = (
         f"Robust plan over {r.worlds} sampled worlds (seed {r.seed}; budget, power cap and targets in every world, "
-        f"alpha floor {alpha}): expected {r.unit} {fmt(r.expected_objective)} in whole replicas "
+        f"alpha floor {alpha}): expected {what} {fmt(r.expected_objective)} in whole replicas "
         f"({fmt(r.relaxed_objective)} with divisible operation, a bound up to the MIP gap)"
     )
     if worst is not None:
         text += f", worst world {fmt(worst)}"
     if r.price_of_robustness is not None and r.average_world_objective is not None:
         gives = "gives up" if r.unit == "progress" else "costs"
-        avg, price = fmt(r.average_world_objective), fmt(r.price_of_robustness)
+        avg, price = fmt(r.average_world_objective), fmt(r.price_of_robustness) + (" progress" if r.unit == "progress" else "")
         text += f"; the plan for the average world reaches {avg} there, so robustness {gives} {price}"
+    if r.average_plan_feasible_worlds is not None:
+        text += f"; that plan's purchase keeps every limit in {r.average_plan_feasible_worlds} of the {r.worlds} sampled worlds"
+        if r.average_plan_expected_objective is not None:
+            text += f" (expected {what} {fmt(r.average_plan_expected_objective)})"
+    if r.left_out:
+        text += f"; left out because a sampled lead time makes them late: {', '.join(r.left_out)}"
     if len(rows) < len(r.per_world):
         text += f"; {len(r.per_world) - len(rows)} world(s) have no operation in whole replicas"
     return text + ". The figures in this report are this purchase operated in the scenario's own world."

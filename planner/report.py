@@ -286,7 +286,7 @@ def sensitivity_rows(d: dict[str, Any]) -> list[dict[str, str]]:
             "cost": rho(s["cost_usd"]),
             "progress": rho(s["progress"]),
             "alpha": rho(s["alpha"]),
-            "basis": s["note"] or "no basis given",
+            "basis": (s["note"] or "no basis given") + ("" if s["direct"] else " (acts on no item of the plan: through correlations only)"),
         }
         for s in d["sensitivity"]
     ]

@@ -23,21 +23,26 @@ mean) with the robust plan's expected objective: the progress given up, or the e
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import pulp
 
 from hwcatalog import Catalog
 
+from .acquisition import OUTPUT_COLUMNS
 from .errors import InfeasiblePlan, ScenarioError, SolverError
 from .model import BuiltModel, ModelInput, build_model
 from .model.types import MUSD
+from .physics import speedup_curve
 from .scenario import Scenario, with_changes
 from .solve import SolveResult, SolveStatus, solve
-from .stages import Prepared, model_input, owned_and_rented, prepare, worst_status
+from .stages import Prepared, model_input, owned_and_rented, prepare, solve_input, worst_status
+from .timeline import served_share
 from .uncertainty import Target, catalog_changes, numeric_scenario_fields, resolve_targets, sample, scenario_changes
 
 AlphaRule = Literal["every", "expected"]
@@ -59,12 +64,18 @@ class RobustSummary:
     unit: str
     per_world: tuple[dict[str, Any], ...]  # world, status, progress, cost_usd, alpha
     solve_seconds: float
+    average_plan_feasible_worlds: int | None = None  # sampled worlds in which the average world's purchase keeps every limit
+    average_plan_expected_objective: float | None = None  # its mean objective over the worlds, when it keeps them in all
+    left_out: tuple[str, ...] = ()  # items some sampled world cannot supply in time (sampled lead times)
+    divisible_search: bool = True  # the purchase came from the search with divisible operation (else whole replicas throughout)
 
 
 def world_scenarios(scenario: Scenario, catalog: Catalog, worlds: int, seed: int) -> tuple[list[Scenario], list[Catalog], list[Target]]:
     """``worlds`` sampled scenarios and catalogs (each validated) from the uncertainty block."""
     if not scenario.uncertainty:
-        raise ScenarioError("--robust needs an uncertainty block in the scenario", field="uncertainty")
+        raise ScenarioError(
+            "--robust needs an uncertainty block in the scenario (give --scenario FILE with one; docs/scenario.md)", field="uncertainty"
+        )
     targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
     draws = sample(scenario.uncertainty, worlds, seed)
     base = numeric_scenario_fields(scenario)
@@ -121,13 +132,17 @@ def extensive_form(inputs: list[ModelInput], weights: list[float], alpha_rule: A
     for m in models if divisible else ():
         _relax_operations(m)
     shared = _purchase_variables(models[0])
+    for k, m in enumerate(models[1:], start=1):
+        if set(_purchase_variables(m)) != set(shared):
+            raise ValueError(f"world {k} has other purchase lines than world 0")  # the worlds share one purchase
     problem = pulp.LpProblem("robust_plan", models[0].problem.sense)
+    first: dict[str, tuple[Any, ...]] = {}
     for k, m in enumerate(models):
-        _merge(problem, m, k, shared, alpha_rule)
+        _merge(problem, m, k, shared, alpha_rule, first)
     progress = pulp.lpSum(w * m.flow.P for w, m in zip(weights, models, strict=True) if w > 0)
     cost = pulp.lpSum(w * _mapped(m.cost_musd, shared) for w, m in zip(weights, models, strict=True) if w > 0)
     if alpha_rule == "expected":
-        _expected_alpha(problem, models, weights, inputs[0].alpha_floor)
+        _expected_alpha(problem, models, weights)
     return Extensive(problem, models, weights, pulp.LpAffineExpression(progress), pulp.LpAffineExpression(cost), shared)
 
 
@@ -145,28 +160,46 @@ def _mapped(expr: Any, shared: dict[str, pulp.LpVariable]) -> pulp.LpAffineExpre
     return out
 
 
-def _merge(problem: pulp.LpProblem, m: BuiltModel, k: int, shared: dict[str, pulp.LpVariable], alpha_rule: AlphaRule) -> None:
+def _signature(expr: pulp.LpAffineExpression, sense: int) -> tuple[Any, ...]:
+    """A constraint's exact content: sense, constant and coefficients by variable name."""
+    return (sense, expr.constant, tuple(sorted((v.name, c) for v, c in expr.items())))
+
+
+def _merge(
+    problem: pulp.LpProblem,
+    m: BuiltModel,
+    k: int,
+    shared: dict[str, pulp.LpVariable],
+    alpha_rule: AlphaRule,
+    first: dict[str, tuple[Any, ...]],
+) -> None:
     """Add world ``k``'s constraints to ``problem``: its own variables renamed ``w<k>_...``, the
-    purchase ones replaced by the shared ones; world 0's purchase-only rules are added once."""
+    purchase ones replaced by the shared ones. A constraint on purchase variables only that is
+    identical to world 0's (lots, flags, families) is added once; one whose figures differ
+    (budget, power, fabric size at the world's prices and limits) is added for each world. With
+    the expected alpha rule the floor is left to :func:`_expected_alpha`, except in world 0."""
     own = {v.name for v in m.problem.variables()} - set(shared)
     for v in m.problem.variables():
         if v.name in own:
             v.name = f"w{k}_{v.name}"
     for name, info in m.constraints.items():
-        if alpha_rule == "expected" and info.family == "grounding":
+        if alpha_rule == "expected" and info.family == "grounding" and k > 0:
             continue
         con = info.constraint
-        if k > 0 and not any(v.name not in shared for v in con.keys()):
-            continue  # purchase-only (lots, flags, families, fabric size): world 0's copy holds for all
         expr = _mapped(con, shared)
+        if not any(v.name not in shared for v in con.keys()):
+            sig = _signature(expr, con.sense)
+            if k == 0:
+                first[name] = sig
+            elif first.get(name) == sig:
+                continue
         problem += pulp.LpConstraint(expr, con.sense, f"w{k}_{name}")
 
 
-def _expected_alpha(problem: pulp.LpProblem, models: list[BuiltModel], weights: list[float], floor: float) -> None:
-    """``sum_k w_k E_k >= a sum_k w_k (E_k + G_k)`` over the worlds with weight."""
-    exo = pulp.lpSum(w * m.flow.exogenous for w, m in zip(weights, models, strict=True) if w > 0)
-    allt = pulp.lpSum(w * m.flow.trained for w, m in zip(weights, models, strict=True) if w > 0)
-    problem += pulp.LpConstraint(exo - floor * allt, pulp.LpConstraintGE, "robust_alpha_expected", 0)
+def _expected_alpha(problem: pulp.LpProblem, models: list[BuiltModel], weights: list[float]) -> None:
+    """``sum_k w_k (E_k - a_k (E_k + G_k)) >= 0`` over the worlds with weight, each at its own floor."""
+    terms = [w * (m.flow.exogenous - m.inp.alpha_floor * m.flow.trained) for w, m in zip(weights, models, strict=True) if w > 0]
+    problem += pulp.LpConstraint(pulp.lpSum(terms), pulp.LpConstraintGE, "robust_alpha_expected", 0)
 
 
 def solve_extensive(ext: Extensive, scenario: Scenario, *, cost_stage: bool = True) -> SolveResult:
@@ -197,15 +230,16 @@ def solve_extensive(ext: Extensive, scenario: Scenario, *, cost_stage: bool = Tr
 # ------------------------------------------------------------------------------------ the plan
 
 
-def solve_with_purchase(inp: ModelInput, purchase: dict[str, float]) -> tuple[BuiltModel, SolveResult]:
-    """``inp`` solved with every purchase variable fixed at ``purchase`` (by name): the robust
-    purchase operated in one world, in whole replicas. Max-progress runs both stages."""
+def solve_with_purchase(inp: ModelInput, purchase: dict[str, float], *, cost_stage: bool = True) -> tuple[BuiltModel, SolveResult]:
+    """``inp`` solved with every purchase variable fixed at ``purchase`` (by name, absent = 0):
+    the purchase operated in one world, in whole replicas. Max-progress runs both stages unless
+    ``cost_stage`` is False (a fixed purchase's cost does not depend on its operation)."""
     m = build_model(inp)
     for v in _purchase_variables(m).values():
         value = round(purchase.get(v.name, 0.0))
         v.lowBound = v.upBound = value
     result = solve(m.problem, inp.scenario.solver, gap_rel=inp.scenario.mip_gap)
-    if inp.stage != "progress" or result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+    if not cost_stage or inp.stage != "progress" or result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return m, result
     best = float(m.flow.P.value() or 0.0)
     floor = best * (1.0 - inp.scenario.progress.lexicographic_tolerance)
@@ -215,34 +249,112 @@ def solve_with_purchase(inp: ModelInput, purchase: dict[str, float]) -> tuple[Bu
     return m2, SolveResult(worst_status(result.status, r2.status), r2.solver, result.seconds + r2.seconds, best)
 
 
-def world_input(scenario: Scenario, catalog: Catalog, prep: Prepared) -> ModelInput:
-    """The model input of one world: its capabilities on the nominal plan's eligible items."""
-    caps = owned_and_rented(scenario, catalog)
-    missing = [i for i in prep.caps.index if i not in caps.index]
-    if missing:
-        raise ScenarioError(f"{missing[0]} cannot arrive in time in a sampled world (its lead time); add --allow-late", field="uncertainty")
-    return model_input(scenario, dataclasses.replace(prep, caps=caps.loc[prep.caps.index]))
+def world_input(scenario: Scenario, catalog: Catalog, items: pd.Index, today: dt.date) -> ModelInput:
+    """The model input of one world: its capabilities on the robust plan's items. Owned items a
+    sampled lead time makes late (let in by ``procurement.allow_late``) deliver the share of the
+    horizon they serve (:func:`planner.timeline.served_share`), as in ``plan montecarlo``."""
+    caps = owned_and_rented(scenario, catalog).loc[items].copy()
+    if scenario.start_date is not None:
+        for item_id in caps.index[caps["mode"] == "own"]:
+            share = served_share(catalog.items.at[item_id, "lead_time_weeks"], scenario.start_date, scenario.horizon_years, today)
+            if share < 1.0:
+                for col in (*OUTPUT_COLUMNS, "verified_tokens"):
+                    caps.at[item_id, col] = float(caps.at[item_id, col]) * share
+    return model_input(scenario, Prepared(caps, speedup_curve(scenario), {}))
+
+
+def usable_everywhere(prep: Prepared, scenarios: list[Scenario], catalogs: list[Catalog]) -> tuple[pd.Index, list[str]]:
+    """The nominal plan's items that every sampled world can supply, and those some world cannot
+    (an owned item whose sampled lead time makes it late, without ``procurement.allow_late``)."""
+    missing: set[str] = set()
+    for s, c in zip(scenarios, catalogs, strict=True):
+        missing |= set(prep.caps.index) - set(owned_and_rented(s, c).index)
+    return prep.caps.index.drop(sorted(missing)), sorted(missing)
 
 
 def robust_plan(
-    scenario: Scenario, catalog: Catalog, worlds: int, *, seed: int = 0, alpha_rule: AlphaRule = "every"
+    scenario: Scenario, catalog: Catalog, worlds: int, *, seed: int = 0, alpha_rule: AlphaRule = "every", today: dt.date | None = None
 ) -> tuple[Any, RobustSummary]:
     """The robust plan (a :class:`planner.result.Plan` of the purchase in the scenario's world)
     and its summary; raises :class:`InfeasiblePlan` when no purchase serves every world."""
+    from .explain import explain
     from .extract import extract
-    from .planning import plan as single_plan
     from .result import Timings
 
     t0 = time.perf_counter()
     if worlds < 1:
         raise ScenarioError("expected at least one world", field="--robust")
+    today = today or dt.date.today()
     prep = prepare(scenario, catalog)
     scenarios, catalogs, _ = world_scenarios(scenario, catalog, worlds, seed)
-    nominal = model_input(scenario, prep)
-    inputs = [nominal] + [world_input(s, c, prep) for s, c in zip(scenarios, catalogs, strict=True)]
+    items, late = usable_everywhere(prep, scenarios, catalogs)
+    # every world plans over the same lines (lines one world's prices make redundant may not be in another's)
+    nominal = model_input(scenario, dataclasses.replace(prep, caps=prep.caps.loc[items], dropped_lines=frozenset()))
+    inputs = [nominal] + [world_input(s, c, items, today) for s, c in zip(scenarios, catalogs, strict=True)]
     weights = [0.0] + [1.0 / worlds] * worlds
-    ext = extensive_form(inputs, weights, alpha_rule, divisible=True)
-    result = solve_extensive(ext, scenario)
+    search = _search(inputs, weights, alpha_rule, scenario)
+    model, res = solve_with_purchase(nominal, search.purchase)
+    avg_value, avg_feasible, avg_expected = _average_plan(scenario, catalog, worlds, seed, inputs, weights, alpha_rule)
+    expected = search.expected
+    price = None if avg_value is None else (avg_value - expected if scenario.objective == "max-progress" else expected - avg_value)
+    if price is not None and abs(price) <= 1e-9 * max(1.0, abs(avg_value or 0.0)):
+        price = 0.0
+    unit = "progress" if scenario.objective == "max-progress" else "USD"
+    summary = RobustSummary(
+        worlds,
+        seed,
+        alpha_rule,
+        scenario.objective,
+        expected,
+        search.relaxed,
+        avg_value,
+        price,
+        unit,
+        search.per_world,
+        search.seconds,
+        avg_feasible,
+        avg_expected,
+        tuple(late),
+        search.divisible,
+    )
+    timings = Timings(search.seconds + res.seconds, search.seconds + res.seconds, 0.0)
+    p = extract(model, res, catalog, prep.dominated, timings)
+    p = dataclasses.replace(p, robust=summary, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))
+    return dataclasses.replace(p, explanations=explain(p)), summary
+
+
+@dataclass(frozen=True)
+class Search:
+    purchase: dict[str, float]
+    per_world: tuple[dict[str, Any], ...]
+    expected: float
+    relaxed: float
+    seconds: float
+    divisible: bool  # the purchase came from the search with divisible operation
+
+
+def _search(inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule, scenario: Scenario) -> Search:
+    """The purchase: first with divisible operation; if that purchase cannot be run in whole
+    replicas in some world (or the scenario's own), again with whole replicas throughout."""
+    seconds, relaxed = 0.0, float("nan")
+    for divisible in (True, False):
+        ext = extensive_form(inputs, weights, alpha_rule, divisible=divisible)
+        result = solve_extensive(ext, scenario)
+        seconds += result.seconds
+        _raise_unless_solved(result, len(inputs) - 1)
+        purchase = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
+        if divisible:
+            relaxed = _expected(scenario, tuple(_world_row(k, m, ext.purchase) for k, m in enumerate(ext.worlds[1:], start=1)))
+        per_world = exact_worlds(inputs, weights, alpha_rule, purchase, scenario)
+        ok = all(w["status"] in ("optimal", "feasible") for w in per_world)
+        if ok and solve_with_purchase(inputs[0], purchase, cost_stage=False)[1].status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            return Search(purchase, per_world, _expected(scenario, per_world), relaxed, seconds, divisible)
+    raise SolverError(
+        "the robust purchase has no operation in whole replicas in some world"
+    )  # pragma: no cover - the integer search guarantees one
+
+
+def _raise_unless_solved(result: SolveResult, worlds: int) -> None:
     if result.status == SolveStatus.INFEASIBLE:
         raise InfeasiblePlan(
             f"no single purchase keeps the budget, power cap, targets and alpha floor in the scenario's world "
@@ -252,47 +364,54 @@ def robust_plan(
         )
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         raise SolverError(f"solver {result.solver} returned {result.status.value} for the robust plan")
-    purchase = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
-    model, res = solve_with_purchase(nominal, purchase)
-    if res.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        raise SolverError(f"the robust purchase has no operation in the scenario's own world ({res.status.value})")
-    relaxed = _expected(scenario, tuple(_world_row(k, m, ext.purchase) for k, m in enumerate(ext.worlds[1:], start=1)))
-    per_world = exact_worlds(inputs, weights, alpha_rule, purchase, scenario)
-    expected = _expected(scenario, per_world)
-    avg_s, avg_c = average_world(scenario, catalog, worlds, seed)
-    try:
-        avg = single_plan(avg_s, avg_c, marginals=False)
-        avg_value: float | None = float(avg.objective.value)
-    except InfeasiblePlan:
-        avg_value = None
-    price = None if avg_value is None else (avg_value - expected if scenario.objective == "max-progress" else expected - avg_value)
-    unit = "progress" if scenario.objective == "max-progress" else "USD"
-    summary = RobustSummary(
-        worlds, seed, alpha_rule, scenario.objective, expected, relaxed, avg_value, price, unit, per_world, result.seconds
-    )
-    timings = Timings(result.seconds + res.seconds, result.seconds + res.seconds, 0.0)
-    p = extract(model, res, catalog, prep.dominated, timings)
-    from .explain import explain
 
-    p = dataclasses.replace(p, robust=summary, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))
-    return dataclasses.replace(p, explanations=explain(p)), summary
+
+def _average_plan(
+    scenario: Scenario, catalog: Catalog, worlds: int, seed: int, inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule
+) -> tuple[float | None, int | None, float | None]:
+    """The plan for the average world: its objective there, in how many sampled worlds its
+    purchase keeps every limit, and its mean objective over them when it keeps them in all."""
+    avg_s, avg_c = average_world(scenario, catalog, worlds, seed)
+    prep = prepare(avg_s, avg_c)
+    model, result = solve_input(model_input(avg_s, prep))
+    if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return None, None, None
+    best = float(result.objective or 0.0)  # stage 1's P* for max-progress
+    value = best if scenario.objective == "max-progress" else float(model.cost_musd.value() or 0.0) * MUSD
+    purchase = {name: float(v.value() or 0.0) for name, v in _purchase_variables(model).items()}
+    shared = {n for inp in inputs[:1] for n in _purchase_variables(build_model(inp))}
+    if any(q > 0 and n not in shared for n, q in purchase.items()):
+        return value, None, None  # it buys an item the robust plan's worlds do not hold
+    rows = exact_worlds(inputs, weights, alpha_rule, purchase, scenario)
+    feasible = sum(w["status"] in ("optimal", "feasible") for w in rows)
+    return value, feasible, (_expected(scenario, rows) if feasible == len(rows) else None)
 
 
 def exact_worlds(
     inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule, purchase: dict[str, float], scenario: Scenario
 ) -> tuple[dict[str, Any], ...]:
-    """Every sampled world operated in whole replicas with the purchase fixed, in one problem (the
-    worlds stay coupled by an expected alpha floor): each world's status, progress, cost and alpha."""
+    """Every sampled world operated in whole replicas with the purchase fixed: each world alone
+    when the floor holds in every world, else all in one problem (the expected floor couples them);
+    each world's status, progress, cost and alpha."""
+    if alpha_rule == "every":
+        rows = []
+        for k, inp in enumerate(inputs[1:], start=1):
+            m, r = solve_with_purchase(inp, purchase, cost_stage=False)
+            ok = r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+            rows.append({**(_world_row(k, m, {}) if ok else _no_operation(k)), "status": r.status.value})
+        return tuple(rows)
     ext = extensive_form(inputs, weights, alpha_rule)
     for name, v in ext.purchase.items():
         v.lowBound = v.upBound = round(purchase.get(name, 0.0))
     result = solve_extensive(ext, scenario, cost_stage=False)
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        nan = float("nan")
-        return tuple(
-            {"world": k, "status": result.status.value, "progress": nan, "cost_usd": nan, "alpha": nan} for k in range(1, len(inputs))
-        )
+        return tuple({**_no_operation(k), "status": result.status.value} for k in range(1, len(inputs)))
     return tuple({**_world_row(k, m, ext.purchase), "status": result.status.value} for k, m in enumerate(ext.worlds[1:], start=1))
+
+
+def _no_operation(k: int) -> dict[str, Any]:
+    nan = float("nan")
+    return {"world": k, "progress": nan, "cost_usd": nan, "alpha": nan}
 
 
 def _world_row(k: int, m: BuiltModel, shared: dict[str, pulp.LpVariable]) -> dict[str, float]:

@@ -48,3 +48,12 @@ def dates(lead_time_weeks: Any, start_date: dt.date | None, today: dt.date) -> D
     if order_by < today:
         return Dates(order_by, today + lead, True)
     return Dates(order_by, start_date, False)
+
+
+def served_share(lead_time_weeks: Any, start_date: dt.date | None, horizon_years: float, today: dt.date) -> float:
+    """The share of the horizon an owned item serves when its delivery (:func:`dates`) comes after
+    ``start_date``: ``1 - (delivery - start) / horizon``, at least 0; 1 without a start date."""
+    if start_date is None:
+        return 1.0
+    d = dates(lead_time_weeks, start_date, today)
+    return max(0.0, 1.0 - (d.delivery - start_date).days / (horizon_years * 365.25))

@@ -62,8 +62,14 @@ class Normal(_Dist):
 
     @model_validator(mode="after")
     def _bounds(self) -> Normal:
+        from scipy.special import ndtr
+
         if self.low is not None and self.high is not None and self.low >= self.high:
             raise ValueError("expected low < high")
+        a = 0.0 if self.low is None else float(ndtr((self.low - self.mean) / self.sd))
+        b = 1.0 if self.high is None else float(ndtr((self.high - self.mean) / self.sd))
+        if b - a < 1e-9:
+            raise ValueError("the truncation [low, high] leaves almost none of the normal's probability")
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -205,7 +211,7 @@ def numeric_scenario_fields(scenario: BaseModel, prefix: str = "") -> dict[str, 
 def resolve_targets(spec: UncertaintySpec, scenario: BaseModel, items: pd.DataFrame) -> list[Target]:
     """Each entry checked against the scenario and the catalog (one-line errors name the entry)."""
     numeric = numeric_scenario_fields(scenario)
-    targets = []
+    targets: list[Target] = []
     for key, dist in spec.fields.items():
         parts = key.split(".")
         if parts[0] == "catalog" and len(parts) == 3:
@@ -219,7 +225,21 @@ def resolve_targets(spec: UncertaintySpec, scenario: BaseModel, items: pd.DataFr
                 "expected a numeric scenario field (e.g. training.mfu) or catalog.<id or glob>.<numeric column>",
                 field=f"uncertainty.{key}",
             )
+    _refuse_overlaps(targets)
     return targets
+
+
+def _refuse_overlaps(targets: list[Target]) -> None:
+    """Two entries may not set the same catalog figure of one item (a glob and an id, two globs)."""
+    seen: dict[tuple[str, str], str] = {}
+    for t in targets:
+        for item_id in t.items:
+            key = (item_id, str(t.column))
+            if key in seen:
+                raise ScenarioError(
+                    f"{item_id}.{t.column} is also set by {seen[key]!r}; give each figure one distribution", field=f"uncertainty.{t.key}"
+                )
+            seen[key] = t.key
 
 
 def _catalog_target(key: str, dist: _Dist, pattern: str, column: str, items: pd.DataFrame) -> Target:
@@ -238,14 +258,16 @@ def correlation_matrix(spec: UncertaintySpec) -> np.ndarray:
     """The copula's correlation matrix over the block's fields (in their order)."""
     keys = list(spec.fields)
     r = np.eye(len(keys))
+    given: set[tuple[int, int]] = set()
     for c in spec.correlations:
         idx = [keys.index(f) for f in c.fields]
         for i in idx:
             for j in idx:
                 if i != j:
-                    if r[i, j] not in (0.0, c.rho):
+                    if (i, j) in given and r[i, j] != c.rho:
                         raise ScenarioError(f"{keys[i]} and {keys[j]} are given two correlations", field="uncertainty.correlations")
                     r[i, j] = c.rho
+                    given.add((i, j))
     return r
 
 
@@ -269,11 +291,13 @@ def sample(spec: UncertaintySpec, n: int, seed: int) -> dict[str, np.ndarray]:
 def scenario_changes(targets: list[Target], draws: dict[str, np.ndarray], k: int, base: dict[str, float | None]) -> dict[str, float]:
     """Dotted scenario changes of world ``k``; ``base`` holds the scenario's values
     (:func:`numeric_scenario_fields`), which relative draws multiply."""
-    out = {}
+    out: dict[str, float] = {}
     for t in targets:
         if t.scenario_field is not None:
             x = float(draws[t.key][k])
-            out[t.scenario_field] = x * float(base[t.scenario_field] or 0.0) if t.dist.relative else x
+            value = base[t.scenario_field]
+            x = x * float(value or 0.0) if t.dist.relative else x
+            out[t.scenario_field] = round(x) if isinstance(value, int) else x  # an integer field takes the nearest integer
     return out
 
 

@@ -244,3 +244,35 @@ def test_cli_bad_uncertainty_is_one_line(run, tmp_path, block, message):
 def test_cli_without_uncertainty_says_so(run):
     r = run("montecarlo", "--samples", "5", "--jobs", "1")
     assert r.exit_code == 1 and "no uncertainty block" in r.output
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            {
+                "catalog.toy-*.price_usd": {"dist": "uniform", "low": 1, "high": 2, "relative": True},
+                "catalog.toy-gpu.price_usd": {"dist": "uniform", "low": 1, "high": 2},
+            },
+            "also set by",
+        ),
+        ({"catalog.toy-gpu.price_usd": {"dist": "normal", "mean": 1000, "sd": 30000}}, "not negative"),
+    ],
+)
+def test_catalog_entries_are_checked(toy_catalog, toy_plan, block, message):
+    s = with_uncertainty(load_scenario(DATA / "toy-scenario.yaml"), block)
+    with pytest.raises(ScenarioError, match=message):
+        montecarlo(s, toy_catalog, FixedPlan.from_plan(toy_plan), samples=200)
+
+
+def test_a_plan_without_items_costs_nothing(toy_catalog):
+    s = with_uncertainty(load_scenario(DATA / "toy-scenario.yaml"), {"training.mfu": {"dist": "uniform", "low": 0.3, "high": 0.5}})
+    empty = FixedPlan("empty", (), 0.0, 0.0, 0.0, 0.0, 0.0, None, None)
+    d = montecarlo(s, toy_catalog, empty, samples=10).to_dict()
+    assert d["cost_usd"]["mean"] == 0.0 and d["p_targets_met"] == 0.0
+
+
+def test_integer_fields_take_whole_draws(toy_catalog, toy_plan):
+    s = with_uncertainty(load_scenario(DATA / "toy-scenario.yaml"), {"inference.agent_batch": {"dist": "uniform", "low": 8, "high": 12}})
+    res = montecarlo(s, toy_catalog, FixedPlan.from_plan(toy_plan), samples=50)
+    assert res.to_dict()["samples"] == 50

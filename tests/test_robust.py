@@ -91,3 +91,35 @@ def test_cli_robust_adds_the_robust_block(tmp_path):
     assert d["robust"]["worlds"] == 2 and d["robust"]["price_of_robustness"] == pytest.approx(GPU_USD)
     table = CliRunner().invoke(cli, ["--scenario", str(f), "--catalog", overlay, "--robust", "2"], catch_exceptions=False)
     assert "Robust plan over 2 sampled worlds" in table.output
+
+
+def _toy(changes, block):
+    s = with_changes(load_scenario(DATA / "toy-scenario.yaml"), changes)
+    return s.model_copy(update={"uncertainty": UncertaintySpec.model_validate(block)})
+
+
+def test_budget_holds_at_each_worlds_prices(toy_catalog):
+    """The budget is a constraint on purchase variables only, with other figures in each world."""
+    changes = {"objective": "max-progress", "targets.training_tokens": None, "data.external_tokens": 1e14, "alpha_floor": 0.0}
+    changes["budget_usd"] = 2e5
+    s = _toy(changes, {"catalog.toy-gpu.price_usd": {"dist": "uniform", "low": 1.0, "high": 1.5, "relative": True}})
+    p, r = robust_plan(s, toy_catalog, 3, seed=0)
+    costs = [w["cost_usd"] for w in r.per_world]
+    assert max(costs) <= 2e5 * (1 + 1e-9)
+    assert max(costs) > 2e5 - 1.5 * (10_000 + 876)  # the dearest world's budget binds, to within a unit
+    assert p.cost_usd.total < min(costs)  # the scenario's own prices are the lowest
+
+
+def test_whole_replicas_for_an_agent_target(toy_catalog):
+    """Min-cost with an agent target: the purchase found with divisible operation may not serve
+    the agents in whole replicas; the search then runs in whole replicas throughout."""
+    s = _toy({"targets.agents": 25}, {"training.mfu": {"dist": "uniform", "low": 0.3, "high": 0.5}})
+    p, r = robust_plan(s, toy_catalog, 3, seed=1)
+    assert all(w["status"] == "optimal" for w in r.per_world)
+    assert p.agents >= 25
+
+
+def test_average_world_rounds_integer_fields(toy_catalog):
+    s = _toy({}, {"inference.agent_batch": {"dist": "empirical", "values": [8, 11]}})
+    _, r = robust_plan(s, toy_catalog, 3, seed=2)
+    assert r.average_world_objective is not None

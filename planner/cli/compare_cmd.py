@@ -66,7 +66,8 @@ executor_options = options(
     click.option(
         "--results",
         type=click.Path(dir_okay=False),
-        help="Stream one row per scenario (or sampled world) to this Parquet file; a rerun resumes, skipping what is done.",
+        help="Stream one row per scenario (or re-planned world) to this Parquet file; a rerun resumes, skipping what is done. "
+        "plan montecarlo without --replan writes one row per sampled world.",
     ),
     click.option("--retry-failed", is_flag=True, help="With --results: plan again the scenarios recorded as errors."),
 )

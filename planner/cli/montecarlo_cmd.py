@@ -72,6 +72,8 @@ def montecarlo_command(**o: Any) -> None:
     from ..scenario import load_scenario
 
     check_outputs(o["output"], [], o["force"])
+    if o["retry_failed"] and not o["replan"]:
+        raise click.UsageError("--retry-failed re-plans worlds recorded as errors: it needs --replan and --results")
     scenario = load_scenario(o["scenario_file"], flag_overrides(o))
     catalog = load_catalog_quietly(o["catalogs"], o["max_price_age_days"], o["quiet"], o["offers"])
     checked_draws(scenario, catalog, o["samples"], o["seed"])  # a bad block fails before any planning

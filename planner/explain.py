@@ -156,7 +156,7 @@ def unspent_sentence(p: Plan) -> str | None:
     if not left > UNSPENT_SHARE * p.budget_usd:
         return None
     rate = p.scenario.procurement.min_progress_per_musd
-    if p.robust is not None:
+    if p.robust is not None and p.progress.value is not None:
         return (
             f"{usd_short(left)} of the {usd_short(p.budget_usd)} budget is unspent in the scenario's own world: the purchase "
             f"must stay within the budget in each of the {p.robust.worlds} sampled worlds, at their prices."

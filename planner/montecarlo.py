@@ -58,7 +58,19 @@ LINE_COLUMNS = (
     "capacity_gb",
     "served_share",
 )
-WORLD_COLUMNS = ("external_tokens", "tokens_per_agent", "kv_gb_per_agent", "tokens_per_unit", "alpha_floor", "fpga_fraction", "budget_usd")
+WORLD_COLUMNS = (
+    "external_tokens",
+    "tokens_per_agent",
+    "kv_gb_per_agent",
+    "tokens_per_unit",
+    "alpha_floor",
+    "fpga_fraction",
+    "budget_usd",
+    "two_tier_max",
+    "target_training_tokens",  # NaN: not set
+    "target_agents",
+    "target_speedup",
+)
 
 
 @dataclass(frozen=True)
@@ -256,6 +268,8 @@ def _world_values(s: Scenario) -> list[float]:
         s.alpha_floor,
         s.data.fpga_checkable_fraction,
         s.budget_usd,
+        s.costs.network_two_tier_max_accelerators,
+        *(np.nan if not x else float(x) for x in (s.targets.training_tokens, s.targets.agents, s.targets.speedup)),
     ]
 
 
@@ -294,7 +308,7 @@ def evaluate(
     owned_acc = np.array([ln.mode == "own" and ln.category == "accelerator" for ln in plan.lines], dtype=bool)
     fpga = np.array([ln.kind == "fpga" for ln in plan.lines], dtype=bool)
     served = col["served_share"]
-    cost = (col["unit_cost_usd"] * q).sum(axis=1) + _fabric_uplift(plan, scenario, col["tier3_usd"], q, owned_acc)
+    cost = (col["unit_cost_usd"] * q).sum(axis=1) + _fabric_uplift(plan, w["two_tier_max"], col["tier3_usd"], q, owned_acc)
     train = (col["train_tokens"] * served * q * (role == "training")).sum(axis=1)
     ver = col["verified_tokens"] * served * q * (role == "verification")
     v_fpga, v_other = (ver * fpga).sum(axis=1), (ver * ~fpga).sum(axis=1)
@@ -325,16 +339,14 @@ def evaluate(
         speed,
         w["alpha_floor"],
         cost <= w["budget_usd"] * (1 + 1e-9),
-        _targets(scenario, trained, agents, speed),
+        _targets(w, trained, agents, speed),
     )
 
 
-def _fabric_uplift(plan: FixedPlan, s: Scenario, tier3: np.ndarray, q: np.ndarray, owned_acc: np.ndarray) -> np.ndarray:
-    """The three-tier uplift when the owned accelerators' devices outgrow a two-tier fabric."""
+def _fabric_uplift(plan: FixedPlan, two_tier_max: np.ndarray, tier3: np.ndarray, q: np.ndarray, owned_acc: np.ndarray) -> np.ndarray:
+    """The three-tier uplift in the worlds where the owned accelerators' devices outgrow a two-tier fabric."""
     devices = sum(ln.quantity * ln.devices_per_unit for ln in plan.lines if ln.mode == "own" and ln.category == "accelerator")
-    if devices <= s.costs.network_two_tier_max_accelerators:
-        return np.zeros(tier3.shape[0])
-    return (tier3 * q * owned_acc).sum(axis=1)
+    return np.where(devices > two_tier_max, (tier3 * q * owned_acc).sum(axis=1), 0.0)
 
 
 def _fitting_replicas(plan: FixedPlan, col: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -375,11 +387,14 @@ def _operate(
     return e, np.maximum(g, 0.0), a_max
 
 
-def _targets(s: Scenario, trained: np.ndarray, agents: np.ndarray, speed: np.ndarray) -> np.ndarray | None:
-    t = s.targets
-    checks = [(t.training_tokens, trained), (t.agents, agents), (t.speedup, speed)]
-    met = [x >= target * (1 - 1e-6) for target, x in checks if target]
-    return np.logical_and.reduce(met) if met else None
+def _targets(w: dict[str, np.ndarray], trained: np.ndarray, agents: np.ndarray, speed: np.ndarray) -> np.ndarray | None:
+    """Each world meets every target set in it (a target not set in a world is met there); None
+    when no world sets a target."""
+    checks = [(w["target_training_tokens"], trained), (w["target_agents"], agents), (w["target_speedup"], speed)]
+    if all(np.all(np.isnan(target)) for target, _ in checks):
+        return None
+    met = [np.isnan(target) | (x >= target * (1 - 1e-6)) for target, x in checks]
+    return np.logical_and.reduce(met)
 
 
 # ------------------------------------------------------------------------------------ summary
@@ -531,6 +546,8 @@ def montecarlo(
     from .executor import Executor
 
     t0 = time.perf_counter()
+    if samples < 1:
+        raise ScenarioError("expected at least one sample", field="--samples")
     targets, draws = checked_draws(scenario, catalog, samples, seed)
     base_ids = sorted({ln.base_id for ln in plan.lines})
     missing = [i for i in base_ids if i not in catalog.items.index]

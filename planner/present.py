@@ -198,11 +198,12 @@ def robust_text(p: Plan) -> str:
     rows = [w for w in r.per_world if w.get("status") in ("optimal", "feasible")]
     key = "progress" if r.unit == "progress" else "cost_usd"
     what = "progress" if r.unit == "progress" else "cost"
+    bound = ", a bound up to the MIP gap" if p.scenario.procurement.min_progress_per_musd == 0 else ""
     worst = (min if r.unit == "progress" else max)((w[key] for w in rows), default=None)
     text = (
         f"Robust plan over {r.worlds} sampled worlds (seed {r.seed}; budget, power cap and targets in every world, "
         f"alpha floor {alpha}): expected {what} {fmt(r.expected_objective)} in whole replicas "
-        f"({fmt(r.relaxed_objective)} with divisible operation, a bound up to the MIP gap)"
+        f"({fmt(r.relaxed_objective)} with divisible operation{bound})"
     )
     if worst is not None:
         text += f", worst world {fmt(worst)}"

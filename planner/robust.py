@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -37,11 +37,13 @@ from hwcatalog import Catalog
 from .acquisition import OUTPUT_COLUMNS
 from .errors import InfeasiblePlan, ScenarioError, SolverError
 from .model import BuiltModel, ModelInput, build_model
+from .model.constraints import ALPHA_MARGIN
 from .model.types import MUSD
+from .montecarlo import check_draws
 from .physics import speedup_curve
 from .scenario import Scenario, with_changes
 from .solve import SolveResult, SolveStatus, solve
-from .stages import Prepared, model_input, owned_and_rented, prepare, solve_input, worst_status
+from .stages import Prepared, dominated, model_input, owned_and_rented, prepare, solve_input, worst_status
 from .timeline import served_share
 from .uncertainty import Target, catalog_changes, numeric_scenario_fields, resolve_targets, sample, scenario_changes
 
@@ -78,6 +80,7 @@ def world_scenarios(scenario: Scenario, catalog: Catalog, worlds: int, seed: int
         )
     targets = resolve_targets(scenario.uncertainty, scenario, catalog.items)
     draws = sample(scenario.uncertainty, worlds, seed)
+    check_draws(scenario, targets, draws)
     base = numeric_scenario_fields(scenario)
     rows = catalog.items.to_dict("index")
     scenarios, catalogs = [], []
@@ -123,6 +126,8 @@ class Extensive:
     progress: pulp.LpAffineExpression  # weighted mean of P_k
     cost_musd: pulp.LpAffineExpression  # weighted mean of cost_k
     purchase: dict[str, pulp.LpVariable]
+    chosen: dict[str, float] = field(default_factory=dict)  # the purchase of the last stage that solved
+    stage1_progress: float = float("nan")  # mean progress over the worlds after stage 1 (max-progress)
 
 
 def extensive_form(inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRule, *, divisible: bool = False) -> Extensive:
@@ -134,7 +139,11 @@ def extensive_form(inputs: list[ModelInput], weights: list[float], alpha_rule: A
     shared = _purchase_variables(models[0])
     for k, m in enumerate(models[1:], start=1):
         if set(_purchase_variables(m)) != set(shared):
-            raise ValueError(f"world {k} has other purchase lines than world 0")  # the worlds share one purchase
+            raise ScenarioError(
+                f"a sampled field changes which purchase decisions the model has in world {k} (fabric tiers, model-limit flags or "
+                "order lots), so one purchase cannot serve every world; sample it with plan montecarlo instead",
+                field="uncertainty",
+            )
     problem = pulp.LpProblem("robust_plan", models[0].problem.sense)
     first: dict[str, tuple[Any, ...]] = {}
     for k, m in enumerate(models):
@@ -198,7 +207,11 @@ def _merge(
 
 def _expected_alpha(problem: pulp.LpProblem, models: list[BuiltModel], weights: list[float]) -> None:
     """``sum_k w_k (E_k - a_k (E_k + G_k)) >= 0`` over the worlds with weight, each at its own floor."""
-    terms = [w * (m.flow.exogenous - m.inp.alpha_floor * m.flow.trained) for w, m in zip(weights, models, strict=True) if w > 0]
+
+    def floor(a: float) -> float:
+        return min(1.0, a + ALPHA_MARGIN) if a > 0 else 0.0  # as define_grounding
+
+    terms = [w * (m.flow.exogenous - floor(m.inp.alpha_floor) * m.flow.trained) for w, m in zip(weights, models, strict=True) if w > 0]
     problem += pulp.LpConstraint(pulp.lpSum(terms), pulp.LpConstraintGE, "robust_alpha_expected", 0)
 
 
@@ -213,6 +226,9 @@ def solve_extensive(ext: Extensive, scenario: Scenario, *, cost_stage: bool = Tr
         ext.problem.sense = pulp.LpMinimize
         ext.problem.setObjective(ext.cost_musd)
     first = solve(ext.problem, scenario.solver, gap_rel=scenario.mip_gap)
+    if first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        ext.chosen = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
+        ext.stage1_progress = float(ext.progress.value() or 0.0) / max(sum(ext.weights), 1e-12)
     if first.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or not max_progress or not cost_stage:
         return first
     best = float(ext.progress.value() or 0.0)
@@ -223,7 +239,8 @@ def solve_extensive(ext: Extensive, scenario: Scenario, *, cost_stage: bool = Tr
     ext.problem.setObjective(ext.cost_musd)
     second = solve(ext.problem, scenario.solver, gap_rel=scenario.mip_gap)
     if second.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return first
+        return first  # ext.chosen keeps stage 1's purchase
+    ext.chosen = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
     return SolveResult(worst_status(first.status, second.status), second.solver, first.seconds + second.seconds, best)
 
 
@@ -249,11 +266,11 @@ def solve_with_purchase(inp: ModelInput, purchase: dict[str, float], *, cost_sta
     return m2, SolveResult(worst_status(result.status, r2.status), r2.solver, result.seconds + r2.seconds, best)
 
 
-def world_input(scenario: Scenario, catalog: Catalog, items: pd.Index, today: dt.date) -> ModelInput:
-    """The model input of one world: its capabilities on the robust plan's items. Owned items a
-    sampled lead time makes late (let in by ``procurement.allow_late``) deliver the share of the
-    horizon they serve (:func:`planner.timeline.served_share`), as in ``plan montecarlo``."""
-    caps = owned_and_rented(scenario, catalog).loc[items].copy()
+def world_input(scenario: Scenario, caps: pd.DataFrame, catalog: Catalog, today: dt.date) -> ModelInput:
+    """The model input of one world from its capabilities on the robust plan's items. Owned items
+    a lead time makes late (let in by ``procurement.allow_late``) deliver the share of the horizon
+    they serve (:func:`planner.timeline.served_share`), as in ``plan montecarlo``."""
+    caps = caps.copy()
     if scenario.start_date is not None:
         for item_id in caps.index[caps["mode"] == "own"]:
             share = served_share(catalog.items.at[item_id, "lead_time_weeks"], scenario.start_date, scenario.horizon_years, today)
@@ -263,13 +280,14 @@ def world_input(scenario: Scenario, catalog: Catalog, items: pd.Index, today: dt
     return model_input(scenario, Prepared(caps, speedup_curve(scenario), {}))
 
 
-def usable_everywhere(prep: Prepared, scenarios: list[Scenario], catalogs: list[Catalog]) -> tuple[pd.Index, list[str]]:
-    """The nominal plan's items that every sampled world can supply, and those some world cannot
-    (an owned item whose sampled lead time makes it late, without ``procurement.allow_late``)."""
-    missing: set[str] = set()
-    for s, c in zip(scenarios, catalogs, strict=True):
-        missing |= set(prep.caps.index) - set(owned_and_rented(s, c).index)
-    return prep.caps.index.drop(sorted(missing)), sorted(missing)
+def robust_items(all_caps: list[pd.DataFrame], by_family: bool) -> tuple[pd.Index, list[str], dict[str, str]]:
+    """The items every world can supply (the scenario's first), those some world cannot (a sampled
+    lead time makes them late, without ``procurement.allow_late``), and the items dominated by the
+    same item in every world (only those can be left out of one shared purchase)."""
+    late = sorted(set(all_caps[0].index) - set.intersection(*(set(c.index) for c in all_caps)))
+    drops = [dominated(c.drop(index=late, errors="ignore"), by_family=by_family) for c in all_caps]
+    common = {a: b for a, b in drops[0].items() if all(d.get(a) == b for d in drops[1:])}
+    return all_caps[0].index.drop([*late, *common]), late, common
 
 
 def robust_plan(
@@ -285,12 +303,15 @@ def robust_plan(
     if worlds < 1:
         raise ScenarioError("expected at least one world", field="--robust")
     today = today or dt.date.today()
-    prep = prepare(scenario, catalog)
+    prepare(scenario, catalog)  # validation before modelling
     scenarios, catalogs, _ = world_scenarios(scenario, catalog, worlds, seed)
-    items, late = usable_everywhere(prep, scenarios, catalogs)
-    # every world plans over the same lines (lines one world's prices make redundant may not be in another's)
-    nominal = model_input(scenario, dataclasses.replace(prep, caps=prep.caps.loc[items], dropped_lines=frozenset()))
-    inputs = [nominal] + [world_input(s, c, items, today) for s, c in zip(scenarios, catalogs, strict=True)]
+    all_caps = [owned_and_rented(s, c) for s, c in zip([scenario, *scenarios], [catalog, *catalogs], strict=True)]
+    items, late, dropped = robust_items(all_caps, scenario.procurement.one_training_family)
+    # every world plans over the same items and lines (no line is left out as redundant: that depends on the world)
+    inputs = [
+        world_input(s, c.loc[items], cat, today) for s, c, cat in zip([scenario, *scenarios], all_caps, [catalog, *catalogs], strict=True)
+    ]
+    nominal = inputs[0]
     weights = [0.0] + [1.0 / worlds] * worlds
     search = _search(inputs, weights, alpha_rule, scenario)
     model, res = solve_with_purchase(nominal, search.purchase)
@@ -318,7 +339,7 @@ def robust_plan(
         search.divisible,
     )
     timings = Timings(search.seconds + res.seconds, search.seconds + res.seconds, 0.0)
-    p = extract(model, res, catalog, prep.dominated, timings)
+    p = extract(model, res, catalog, dropped, timings)
     p = dataclasses.replace(p, robust=summary, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))
     return dataclasses.replace(p, explanations=explain(p)), summary
 
@@ -342,9 +363,9 @@ def _search(inputs: list[ModelInput], weights: list[float], alpha_rule: AlphaRul
         result = solve_extensive(ext, scenario)
         seconds += result.seconds
         _raise_unless_solved(result, len(inputs) - 1)
-        purchase = {name: float(v.value() or 0.0) for name, v in ext.purchase.items()}
+        purchase = ext.chosen
         if divisible:
-            relaxed = _expected(scenario, tuple(_world_row(k, m, ext.purchase) for k, m in enumerate(ext.worlds[1:], start=1)))
+            relaxed = ext.stage1_progress if scenario.objective == "max-progress" else float(ext.cost_musd.value() or 0.0) * MUSD
         per_world = exact_worlds(inputs, weights, alpha_rule, purchase, scenario)
         ok = all(w["status"] in ("optimal", "feasible") for w in per_world)
         if ok and solve_with_purchase(inputs[0], purchase, cost_stage=False)[1].status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -400,13 +421,13 @@ def exact_worlds(
             ok = r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
             rows.append({**(_world_row(k, m, {}) if ok else _no_operation(k)), "status": r.status.value})
         return tuple(rows)
-    ext = extensive_form(inputs, weights, alpha_rule)
+    ext = extensive_form(inputs[1:], weights[1:], alpha_rule)  # the sampled worlds only (world 0 is checked apart)
     for name, v in ext.purchase.items():
         v.lowBound = v.upBound = round(purchase.get(name, 0.0))
     result = solve_extensive(ext, scenario, cost_stage=False)
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return tuple({**_no_operation(k), "status": result.status.value} for k in range(1, len(inputs)))
-    return tuple({**_world_row(k, m, ext.purchase), "status": result.status.value} for k, m in enumerate(ext.worlds[1:], start=1))
+    return tuple({**_world_row(k, m, ext.purchase), "status": result.status.value} for k, m in enumerate(ext.worlds, start=1))
 
 
 def _no_operation(k: int) -> dict[str, Any]:
@@ -421,9 +442,20 @@ def _world_row(k: int, m: BuiltModel, shared: dict[str, pulp.LpVariable]) -> dic
     return {
         "world": k,
         "progress": f["P"],
-        "cost_usd": float(_mapped(m.cost_musd, shared).value() or 0.0) * MUSD,
+        "cost_usd": world_cost_musd(m, shared) * MUSD,
         "alpha": exo / trained if trained > 0 else float("nan"),
     }
+
+
+def world_cost_musd(m: BuiltModel, shared: dict[str, pulp.LpVariable]) -> float:
+    """World cost of the solved purchase (MUSD), the three-tier uplift at its least: the uplift
+    variable is bounded only from below, so a solve that does not minimise cost may leave it high."""
+    cost = float(_mapped(m.cost_musd, shared).value() or 0.0)
+    x, uplift = m.fabric.get("network_extra"), m.constraints.get("fabric_uplift")
+    if x is None or uplift is None:
+        return cost
+    least = max(0.0, float(_mapped(uplift.rhs, shared).value() or 0.0))
+    return cost - float(x.value() or 0.0) + least
 
 
 def _expected(scenario: Scenario, rows: tuple[dict[str, Any], ...]) -> float:

@@ -276,3 +276,13 @@ def test_integer_fields_take_whole_draws(toy_catalog, toy_plan):
     s = with_uncertainty(load_scenario(DATA / "toy-scenario.yaml"), {"inference.agent_batch": {"dist": "uniform", "low": 8, "high": 12}})
     res = montecarlo(s, toy_catalog, FixedPlan.from_plan(toy_plan), samples=50)
     assert res.to_dict()["samples"] == 50
+
+
+def test_sampled_targets_are_each_worlds(toy_catalog, toy_plan):
+    s = with_uncertainty(
+        load_scenario(DATA / "toy-scenario.yaml"), {"targets.training_tokens": {"dist": "uniform", "low": 4e12, "high": 6e12}}
+    )
+    res = montecarlo(s, toy_catalog, FixedPlan.from_plan(toy_plan), samples=500, seed=9)
+    target = res.inputs["targets.training_tokens"]
+    trained = min(toy_plan.tokens.total, 2 * GPU_TOKENS)
+    assert res.to_dict()["p_targets_met"] == pytest.approx(np.mean(trained >= target * (1 - 1e-6)))

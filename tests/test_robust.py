@@ -123,3 +123,15 @@ def test_average_world_rounds_integer_fields(toy_catalog):
     s = _toy({}, {"inference.agent_batch": {"dist": "empirical", "values": [8, 11]}})
     _, r = robust_plan(s, toy_catalog, 3, seed=2)
     assert r.average_world_objective is not None
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"costs.network_usd_per_accelerator_three_tier": {"dist": "uniform", "low": 0, "high": 100}}, "purchase decisions"),
+        ({"catalog.toy-gpu.price_usd": {"dist": "normal", "mean": 10000, "sd": 30000}}, "not negative"),
+    ],
+)
+def test_robust_refuses_what_one_purchase_cannot_serve(toy_catalog, block, message):
+    with pytest.raises(ScenarioError, match=message):
+        robust_plan(_toy({}, block), toy_catalog, 3, seed=3)

@@ -114,8 +114,9 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
 
     B dominates A when B delivers at least as much of every capability (training tokens per unit;
     tokens and free HBM per replica, in no more units per replica; verified tokens, capacity) at no
-    more cost and power, and without a cap on its units (a capped offer cannot take A's units once
-    full); any plan using A stays feasible and no dearer with
+    more cost, power, three-tier uplift and owned devices (they count toward the fabric's size),
+    and without a cap on its units (a capped offer cannot take A's units once full); rows of a
+    model with several rows are compared within their model; any plan using A stays feasible and no dearer with
     B instead, so dropping A keeps an optimal plan. Classes are the category, with FPGAs apart
     from other verification units (their checks are capped separately). Exact ties keep the
     smaller id. Items with other purchase terms (order multiple, minimum order) are never compared,
@@ -127,9 +128,16 @@ def dominated(caps: pd.DataFrame, *, by_family: bool = False) -> dict[str, str]:
         cls = cls + ":" + caps["order_multiple"].astype(str) + ":" + caps["min_order_quantity"].astype(str)
     if by_family and "family" in caps.columns:
         cls = cls + ":" + caps["family"]
+    if "base_id" in caps.columns:
+        # a row of a model with several rows (owned and rented) is compared with its own model's rows
+        # only, so that dropping it never adds a model to a role (procurement.max_models_per_role)
+        base = caps["base_id"].astype(str)
+        alone = base.map(base.value_counts()) == 1
+        cls = cls + ":" + base.where(~alone, "")
     cls = cls.to_numpy()
     good = caps[list(GOOD)].to_numpy(dtype=float)
-    bad = caps[list(BAD)].to_numpy(dtype=float)
+    owned_devices = np.where(caps["mode"] == "own", caps["devices_per_unit"].to_numpy(dtype=float), 0.0) if "mode" in caps.columns else 0.0
+    bad = np.column_stack([caps[list(BAD)].to_numpy(dtype=float), np.broadcast_to(owned_devices, len(caps))])
     ids = np.asarray(caps.index, dtype=object)
     # an offer with a cap can supply only so much: it never stands in for another row
     uncapped = np.isinf(caps["max_units"].to_numpy(dtype=float)) if "max_units" in caps.columns else np.ones(len(caps), dtype=bool)

@@ -198,3 +198,35 @@ def test_synthetic_context_tokens_is_replaced(tmp_path):
         load_scenario(path)
     assert info.value.field == "inference.synthetic_context_tokens"
     assert "synthetic_input_tokens" in str(info.value) and str(path) in str(info.value)
+
+
+def test_dominance_counts_owned_devices_and_keeps_models_apart():
+    """An owned rack that beats a card per unit still fills more of the two-tier fabric, so it does
+    not dominate the card; rows of a model with an owned and a rented row are compared within it."""
+    import pandas as pd
+
+    from planner.stages import BAD, GOOD, dominated
+
+    def row(item, base, mode, devices, cost):
+        return {
+            "id": item,
+            "category": "accelerator",
+            "kind": "gpu",
+            "base_id": base,
+            "mode": mode,
+            "devices_per_unit": devices,
+            "max_units": float("inf"),
+            **dict.fromkeys(GOOD, 1.0),
+            **dict.fromkeys(BAD, 1.0),
+            "unit_cost_usd": cost,
+        }
+
+    caps = pd.DataFrame([row("card", "card", "own", 1, 10.0), row("rack", "rack", "own", 8, 5.0)]).set_index("id", drop=False)
+    assert dominated(caps) == {}
+    caps.loc["rack", "devices_per_unit"] = 1
+    assert dominated(caps) == {"card": "rack"}
+    both = pd.DataFrame(
+        [row("card", "card", "own", 1, 10.0), row("card@c:on-demand", "card", "on-demand", 1, 9.0), row("rack", "rack", "own", 1, 5.0)]
+    )
+    both = both.set_index("id", drop=False)
+    assert dominated(both) == {"card": "card@c:on-demand"}  # the rack may not stand in for one line of the card's model

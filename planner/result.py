@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 ROLES = ("training", "inference", "verification", "memory")
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 CONTEXT = {"json": False}  # a field kept for reports and exports, not part of the JSON contract
@@ -110,6 +110,85 @@ class LateItem:
     order_by: str
     earliest_delivery: str
     planned: bool  # let in anyway (procurement.allow_late)
+
+
+@dataclass(frozen=True)
+class FleetRow:
+    """Units of one item serving one role in a period (a line key: catalog id owned, offer id rented)."""
+
+    id: str
+    role: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PeriodCost:
+    """A period's cost in the scenario's view (USD, undiscounted): capital charged, opex, total."""
+
+    capex: float
+    opex: float
+    total: float
+
+
+@dataclass(frozen=True)
+class PeriodSection:
+    """One period of a periodised plan (``planner.periodic``): dates, alpha against its floor,
+    cost in the scenario's view and in both views, the fleet by item and role, what it delivers."""
+
+    index: int
+    start: str
+    end: str
+    years: float
+    alpha: float | None
+    alpha_floor: float
+    cost_usd: PeriodCost
+    spend_by_role_usd: dict[str, float]
+    fleet: tuple[FleetRow, ...]
+    budget_usd: float | None  # the period's own cap (per-period budgets); null when the budget is a total
+    cash_usd: float  # cash paid in the period: hardware paid (at delivery or order) and opex
+    amortised_usd: float  # level capital charges of the units in service and opex
+    progress: float | None
+    training_tokens: float
+    exogenous_tokens: float
+    synthetic_tokens: float
+    agents: float
+    speedup: float
+    facility_kw: float
+    power_cap_kw: float | None
+    discount_factor: float  # (1 + cost_of_capital)^-offset at the period's start
+    binding_constraints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One order of owned units: ``period`` is the first period they serve (delivered at its
+    start), ``order_period`` the period the order date falls in (null: before the plan starts)."""
+
+    id: str
+    role: str
+    quantity: int
+    order_by: str
+    delivery: str
+    period: int
+    order_period: int | None
+    retires: str  # the first day the units no longer serve (delivery + lifetime)
+    lifetime_years: float
+    unit_price_usd: float  # purchase price of one unit at the order date (device and host on the price path)
+    unit_capital_usd: float  # cash for one unit's hardware: price, fabric, storage, data-centre share
+    extended_capital_usd: float
+    late: bool = False  # its order-by date was past when planned (procurement.allow_late)
+
+
+@dataclass(frozen=True)
+class CostView:
+    """The plan's totals in one cost view (USD, undiscounted; ``present_value`` discounted at the
+    cost of capital to the plan's start, salvage deducted)."""
+
+    capex: float
+    opex: float
+    total: float
+    salvage: float  # book value of units in service at the end (cash view), 0 amortised
+    present_value: float
 
 
 @dataclass(frozen=True)
@@ -357,6 +436,9 @@ class Plan:
     spend_by_mode_usd: dict[str, float] = field(default_factory=dict)  # own, on-demand, spot, reserved-1y, reserved-3y
     late_items: tuple[LateItem, ...] = ()
     robust: Any = None  # planner.robust.RobustSummary: the plan serves every sampled world (plan --robust S)
+    periods: tuple[PeriodSection, ...] = ()  # a periodised plan's periods (planner.periodic); empty for one period
+    orders: tuple[OrderRow, ...] = ()  # a periodised plan's order calendar
+    cost_views: dict[str, CostView] = field(default_factory=dict)  # cash and amortised totals of a periodised plan
 
     # ---------------------------------------------------------------- views
 

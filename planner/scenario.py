@@ -26,6 +26,7 @@ from hwcatalog.safeio import excerpt, load_yaml, read_text
 from .errors import ScenarioError
 from .fields import nested
 from .limits import MAX_SCENARIO_BYTES, range_problem
+from .periods import PeriodsSpec, hoist
 from .uncertainty import UncertaintySpec
 from .units import parse_share, parser_for
 
@@ -295,6 +296,9 @@ class Scenario(_Strict):
     uncertainty: UncertaintySpec = Field(
         default_factory=UncertaintySpec, description="Distributions on fields and catalog figures, for plan montecarlo (mapping)"
     )
+    periods: PeriodsSpec = Field(
+        default_factory=PeriodsSpec, description="Time grid, per-period values and hardware in time; no start = one period (mapping)"
+    )
 
     @field_validator("alpha_floor")
     @classmethod
@@ -308,7 +312,11 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _targets_for_min_cost(self) -> Scenario:
         t = self.targets
-        if self.objective == "min-cost" and not any(x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup)):
+        per_period = [x for k, v in self.periods.values.items() if k.startswith("targets.") and isinstance(v, tuple) for x in v]
+        per_period += [v.first for k, v in self.periods.values.items() if k.startswith("targets.") and not isinstance(v, tuple)]
+        if self.objective == "min-cost" and not any(
+            x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup, *per_period)
+        ):
             raise ValueError(
                 "objective min-cost needs at least one positive target (targets.training_tokens, targets.agents or targets.speedup)"
             )
@@ -443,6 +451,11 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
     _reject_replaced(overrides or {}, file)
     data = _deep_merge(base if base is not None else default_dict(), overrides or {})
     try:
+        data = hoist(data)
+    except ValueError as exc:
+        field, _, msg = str(exc).partition(": ")
+        raise ScenarioError(msg, file=file, field=field) from None
+    try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _format_validation(exc, file) from None
@@ -456,6 +469,11 @@ def check_ranges(scenario: Scenario, file: str | None = None) -> None:
         problem = range_problem(field, value)
         if problem:
             raise ScenarioError(problem, file=file, field=field)
+    for field, value in scenario.periods.values.items():
+        for k, x in enumerate(value if isinstance(value, tuple) else (value.first,)):
+            problem = range_problem(field, x)
+            if problem:
+                raise ScenarioError(problem, file=file, field=f"{field}[{k}]" if isinstance(value, tuple) else f"{field}.first")
 
 
 def read_scenario_file(path: str | Path) -> dict[str, Any]:

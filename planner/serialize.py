@@ -60,9 +60,15 @@ def tree(obj: Any, *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     return out
 
 
+PERIOD_KEYS = ("periods", "orders", "cost_views")
+
+
 def to_dict(plan: Any, *, timings: bool = False) -> dict[str, Any]:
     """The plan's JSON dict; ``timings`` adds the wall-clock block (not reproducible run to run)."""
     out = tree(plan)
+    for key in PERIOD_KEYS:  # only a periodised plan has them (planner.periodic)
+        if not out.get(key):
+            out.pop(key, None)
     if timings:
         out["timings"] = clean(vars(plan.timings))
     return out

@@ -158,6 +158,7 @@ NOT_PHYSICS = (
     "solver",
     "mip_gap",
     "uncertainty",
+    "periods",
 )
 _PREPARED: dict[tuple[int, str], Prepared] = {}
 PREPARED_CACHE_SIZE = 8

@@ -1,0 +1,522 @@
+"""The plan over periods: orders with lead times, fleets with lifetimes, budgets and salvage.
+
+The model holds one copy of the one-period model per period ``t`` (built from the period's
+scenario: its length, floor, power cap, targets, external tokens and electricity price, with
+every variable renamed ``t<t>_``), where ``n[t, s, r]`` is the number of units of line ``s``
+serving role ``r`` during period t, and links the copies through orders (PyPSA's investment
+periods, with a build period and a lifetime per asset):
+
+* ``o[s, u]`` integer units of owned item s delivered at the start of period u, ordered
+  ``lead_s`` before it; none where that order-by date is before today (unless
+  ``procurement.allow_late``);
+* fleet: ``sum_r n[t, s, r] = sum_{u active in t} o[s, u]`` for owned items, where u is active in
+  t when ``start_u <= start_t`` and ``end_t - start_u <= lifetime_s``: every unit in service
+  holds a role (it may change role between periods, at no cost) and is retired at its lifetime;
+  rented lines need no order (``n`` free per period);
+* cost per period (MUSD) in the scenario's view: **cash**, the capital of the units delivered
+  (``pay_at: delivery``) or ordered (``pay_at: order``; orders before the start count in the
+  first period) in t, plus opex; **amortised**, the level charge ``capital x CRF(r, L)`` per
+  year of every unit in service, plus opex. Opex is every operating component of
+  :mod:`planner.tco` over the period's length for the units in service. The three-tier fabric
+  uplift is paid on the peak owned fleet in the cash view (``X_t >= X_{t-1}``, ``X_t >= x_t``,
+  paid ``X_t - X_{t-1}``) and charged per period on the fleet in service when amortised;
+* budget: ``sum_t cost_t <= B`` (total), ``cost_t <= B_t`` (per period) or, carrying unspent
+  budget forward, ``sum_{u <= t} cost_u <= sum_{u <= t} B_u``;
+* salvage (cash view): the book value at the end (:func:`planner.costs.book_value_usd`) of units
+  still in service, credited in the cost objective, never in the budget;
+* objectives, discounted at the cost of capital to each period's start (``d_t = (1 + r)^-y_t``):
+  max-progress maximises ``sum_t d_t P_t`` then minimises the net present cost at that progress
+  (within the lexicographic tolerance); min-cost minimises ``sum_t d_t cost_t - d_T salvage``.
+
+Every constraint of the one-period model (compute, inference, verification, memory, power,
+alpha floor, targets, order lots, model limits) holds in every period at the period's values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulp
+
+from hwcatalog import Catalog
+
+from .costs import book_value_usd, capital_recovery_factor, discount_factor
+from .errors import ScenarioError
+from .model import BuiltModel, ModelInput, build_model
+from .model.types import MUSD
+from .periods import Period, by_key, grid, value_in
+from .physics import speedup_curve
+from .scenario import Scenario
+from .solve import SolveResult, SolveStatus, solve
+from .stages import dominated, owned_and_rented, worst_status
+from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS
+from .timeline import lead_weeks
+
+PRICED = ("device", "host")  # components on the price path (the unit's purchase price)
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """Units of owned item ``item`` delivered at the start of period ``period``."""
+
+    item: str
+    period: int
+    order_by: dt.date
+    delivery: dt.date
+    retires: dt.date
+    late: bool
+    lifetime_years: float
+    unit_price_usd: float  # device + host at the order date (price path or quote)
+    capital_usd: dict[str, float]  # cash per unit by capital component
+    annual_charge_usd: float  # level yearly charge per unit, capital x CRF by component lifetime
+    salvage_usd: float  # book value per unit at the plan's end (0 when retired by then)
+    pay_period: int  # the period whose cash pays for it (cash view)
+    active: tuple[int, ...]  # periods it serves in
+
+
+@dataclass
+class PeriodicModel:
+    scenario: Scenario
+    catalog: Catalog
+    periods: tuple[Period, ...]
+    scenarios: list[Scenario]
+    models: list[BuiltModel]
+    problem: pulp.LpProblem
+    orders: dict[tuple[str, int], pulp.LpVariable]
+    vintages: dict[tuple[str, int], Vintage]
+    cost_musd: list[pulp.LpAffineExpression]  # per period, the scenario's view
+    cash_musd: list[pulp.LpAffineExpression]
+    amortised_musd: list[pulp.LpAffineExpression]
+    opex_musd: list[pulp.LpAffineExpression]
+    fabric_paid_musd: list[pulp.LpAffineExpression]  # cash view fabric payments per period
+    salvage_musd: pulp.LpAffineExpression
+    progress: pulp.LpAffineExpression  # sum_t d_t P_t
+    net_cost_musd: pulp.LpAffineExpression  # sum_t d_t cost_t - d_T salvage
+    budgets_usd: list[float | None]  # per-period caps (None when the budget is a total)
+    unavailable: dict[str, int | None] = field(default_factory=dict)  # item -> first period it can serve (None: none)
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def period_scenario(s: Scenario, p: Period, total_budget_usd: float) -> Scenario:
+    """The one-period scenario of period ``p``: its length, its values of the periodised fields,
+    the cash view (capital is charged by the periodic model), no start date (lead times are the
+    periodic model's) and the whole plan's budget as the bound on any count."""
+    changes: dict[str, Any] = {"horizon_years": p.years, "start_date": None, "budget_usd": total_budget_usd}
+    for name, value in s.periods.values.items():
+        if name != "budget_usd":
+            changes[name] = value_in(value, p)
+    changes["costs.view"] = "cash"
+    return _replace(s, changes)
+
+
+def _replace(s: Scenario, changes: dict[str, Any]) -> Scenario:
+    """``s`` with dotted fields replaced, without re-validation (every value was checked when the
+    scenario was loaded)."""
+    nested: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for name, value in changes.items():
+        head, _, leaf = name.partition(".")
+        if leaf:
+            nested.setdefault(head, {})[leaf] = value
+        else:
+            top[name] = value
+    for head, sub in nested.items():
+        top[head] = getattr(s, head).model_copy(update=sub)
+    return s.model_copy(update=top)
+
+
+def budgets(s: Scenario, periods: tuple[Period, ...]) -> tuple[float, list[float | None]]:
+    """(total budget, per-period caps): a per-period list or growth caps each period; a single
+    value caps the whole plan (``budget_scope: total``) or each period (``per-period``)."""
+    value = s.periods.values.get("budget_usd")
+    if value is not None:
+        per = [float(value_in(value, p) or 0.0) for p in periods]
+        return sum(per), list(per)
+    if s.periods.budget_scope == "per-period":
+        return s.budget_usd * len(periods), [s.budget_usd] * len(periods)
+    return s.budget_usd, [None] * len(periods)
+
+
+# ------------------------------------------------------------------------------ hardware in time
+
+
+def lead_time_weeks(s: Scenario, item_id: str, catalog_value: Any) -> float:
+    """The scenario's lead time for the item, else the catalog's (0 when it has none)."""
+    return float(s.periods.lead_time_weeks.get(item_id, lead_weeks(catalog_value)))
+
+
+def lifetime_years(s: Scenario, row: dict[str, Any]) -> float:
+    """Service life of an owned line: by id, kind or category (``periods.lifetime_years``), else ``costs.lifetime_years``."""
+    return by_key(s.periods.lifetime_years, s.costs.lifetime_years, str(row["id"]), str(row["kind"]), str(row["category"]))
+
+
+def decline_per_year(s: Scenario, row: dict[str, Any]) -> float:
+    """Yearly fall of the line's price (``periods.price_decline_per_year``; negative: a rise), 0 when unset."""
+    return by_key(s.periods.price_decline_per_year, 0.0, str(row["base_id"]), str(row["kind"]), str(row["category"]))
+
+
+def price_factor(s: Scenario, catalog: Catalog, row: dict[str, Any], day: dt.date, attribute: str = "price_usd") -> float:
+    """``(1 - decline)^years`` from the date of the catalog's figure to ``day`` (1 without a decline or a date)."""
+    decline = decline_per_year(s, row)
+    dated = figure_date(catalog, str(row["base_id"]), attribute)
+    if decline == 0 or dated is None:
+        return 1.0
+    return (1.0 - decline) ** ((day - dated).days / 365.25)
+
+
+def unit_price_usd(s: Scenario, catalog: Catalog, row: dict[str, Any], base_usd: float, day: dt.date) -> float:
+    """The unit's purchase price on ``day``: the latest quote dated on or before it, else the
+    catalog's price moved along the price path (:func:`price_factor`)."""
+    quotes = {d: q for d, q in s.periods.quotes.get(str(row["id"]), {}).items() if d <= day}
+    if quotes:
+        return float(quotes[max(quotes)])
+    return base_usd * price_factor(s, catalog, row, day)
+
+
+def figure_date(catalog: Catalog, item_id: str, attribute: str) -> dt.date | None:
+    """The date of the catalog's figure ``attribute`` for the item, when it has one."""
+    src = catalog.sources(item_id).get(attribute) or {}
+    try:
+        return dt.date.fromisoformat(str(src.get("source_date"))[:10])
+    except ValueError:
+        return None
+
+
+def active_periods(periods: tuple[Period, ...], u: int, lifetime: float) -> tuple[int, ...]:
+    """Periods a unit delivered at the start of period u serves in: whole periods within its lifetime."""
+    start = periods[u].offset_years
+    return tuple(p.index for p in periods[u:] if p.offset_years + p.years - start <= lifetime + 1e-9)
+
+
+def pay_period(periods: tuple[Period, ...], u: int, order_by: dt.date, pay_at: str) -> int:
+    """The period whose cash pays for units delivered in u: u itself, or the one the order date falls in (0 before the start)."""
+    if pay_at == "delivery":
+        return u
+    return max((p.index for p in periods if p.start <= order_by), default=0)
+
+
+def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[Period, ...], u: int, today: dt.date) -> Vintage:
+    """Dates, prices, charges and salvage of one unit of owned line ``caps`` delivered in period u."""
+    item_id = str(caps["id"])
+    lead = lead_time_weeks(s, item_id, catalog.items.at[item_id, "lead_time_weeks"] if "lead_time_weeks" in catalog.items.columns else None)
+    delivery = periods[u].start
+    order_by = delivery - dt.timedelta(weeks=lead)
+    life = lifetime_years(s, caps)
+    capital = {k: float(caps[f"{k}_usd"]) for k in CAPITAL_COMPONENTS}
+    base = capital["device"] + capital["host"]
+    price = unit_price_usd(s, catalog, caps, base, max(order_by, today)) if base > 0 else 0.0
+    if base > 0:
+        for k in PRICED:
+            capital[k] *= price / base
+    r, c = s.costs.cost_of_capital, s.costs
+    lives = {k: (c.datacenter_lifetime_years if k == "datacenter" else life) for k in CAPITAL_COMPONENTS}
+    charge = sum(v * capital_recovery_factor(r, lives[k]) for k, v in capital.items() if v)
+    total_years = periods[-1].offset_years + periods[-1].years
+    held = total_years - periods[u].offset_years
+    salvage = sum(book_value_usd(v, held, r, lives[k]) for k, v in capital.items() if v)
+    return Vintage(
+        item=item_id,
+        period=u,
+        order_by=order_by,
+        delivery=delivery,
+        retires=delivery + dt.timedelta(days=round(life * 365.25)),
+        late=order_by < today,
+        lifetime_years=life,
+        unit_price_usd=price,
+        capital_usd=capital,
+        annual_charge_usd=charge,
+        salvage_usd=salvage,
+        pay_period=pay_period(periods, u, order_by, s.periods.pay_at),
+        active=active_periods(periods, u, life),
+    )
+
+
+# ------------------------------------------------------------------------------ building
+
+
+def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = None) -> PeriodicModel:
+    """The model over the periods of ``s`` (see module doc), without solving."""
+    today = today or dt.date.today()
+    periods = grid(s.periods)
+    if not periods:
+        raise ScenarioError("the scenario has no periods (set periods.start, periods.count and periods.length_years)", field="periods")
+    total_budget, caps_t = budgets(s, periods)
+    scenarios = [period_scenario(s, p, total_budget) for p in periods]
+    sense = pulp.LpMaximize if s.objective == "max-progress" else pulp.LpMinimize
+    problem = pulp.LpProblem("periodic_plan", sense)
+    caps = [least_unit_costs(owned_and_rented(st, catalog), st) for st in scenarios]
+    drop = periodic_dominated(s, catalog, caps)
+    models = [_period_model(problem, st, c.drop(index=list(drop)), t, total_budget) for t, (st, c) in enumerate(zip(scenarios, caps, strict=True))]
+    vintages, orders, unavailable = _orders(s, catalog, models, periods, today)
+    _fleet_links(problem, models, vintages, orders)
+    pm = PeriodicModel(
+        scenario=s,
+        catalog=catalog,
+        periods=periods,
+        scenarios=scenarios,
+        models=models,
+        problem=problem,
+        orders=orders,
+        vintages=vintages,
+        cost_musd=[],
+        cash_musd=[],
+        amortised_musd=[],
+        opex_musd=[],
+        fabric_paid_musd=[],
+        salvage_musd=pulp.LpAffineExpression(),
+        progress=pulp.LpAffineExpression(),
+        net_cost_musd=pulp.LpAffineExpression(),
+        budgets_usd=caps_t,
+        unavailable=unavailable,
+        today=today,
+    )
+    _costs(pm)
+    _budget(pm, total_budget)
+    _objective_terms(pm)
+    return pm
+
+
+def _period_model(problem: pulp.LpProblem, st: Scenario, caps: Any, t: int, total_budget_usd: float) -> BuiltModel:
+    """Period t's one-period model, its variables renamed ``t<t>_`` and its constraints added to
+    ``problem``; its budget is left out (the periodic model sets it) but bounds every count:
+    ``unit_cost_usd`` there is the least a unit in service costs in the period in either view,
+    its opex plus the smaller of its capital and its level charge for the period's length."""
+    try:
+        curve = speedup_curve(st)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), field="agents") from None
+    inp = ModelInput(
+        scenario=st,
+        caps=caps,
+        curve=curve,
+        budget_usd=total_budget_usd,
+        power_cap_kw=st.facility.power_cap_kw,
+        alpha_floor=st.alpha_floor,
+        objective=st.objective,
+        stage="cost",
+    )
+    m = build_model(inp)
+    for v in m.problem.variables():
+        v.name = f"t{t}_{v.name}"
+    for name, info in m.constraints.items():
+        if info.family == "budget":
+            continue
+        con = info.constraint
+        expr = pulp.LpAffineExpression([(v, c) for v, c in con.items()])
+        expr.constant = con.constant
+        problem += pulp.LpConstraint(expr, con.sense, f"t{t}_{name}")
+    return m
+
+
+def periodic_dominated(s: Scenario, catalog: Catalog, caps: list[Any]) -> dict[str, str]:
+    """Items another item beats in every period, on capital and on opex apart (so in either view
+    and for every vintage), that arrives no later, lives no shorter, gets no dearer on its price
+    path and has no quote: ``{dropped: dominating}`` (:func:`planner.stages.dominated` per period)."""
+    found: dict[str, str] | None = None
+    by_family = s.procurement.one_training_family
+    for c in caps:
+        for part in (CAPITAL_COMPONENTS, OPEX_COMPONENTS):
+            view = c.assign(unit_cost_usd=c[[f"{k}_usd" for k in part]].sum(axis=1))
+            pairs = dominated(view, by_family=by_family)
+            found = pairs if found is None else {a: b for a, b in found.items() if pairs.get(a) == b}
+    rows = caps[0].to_dict("index")
+    lead = catalog.items["lead_time_weeks"] if "lead_time_weeks" in catalog.items.columns else None
+
+    def weeks(i: str) -> float:
+        return lead_time_weeks(s, i, None if lead is None else lead.get(rows[i]["base_id"]))
+
+    return {
+        a: b
+        for a, b in (found or {}).items()
+        if a in rows and b in rows
+        and weeks(a) >= weeks(b)
+        and lifetime_years(s, rows[a]) <= lifetime_years(s, rows[b])
+        and decline_per_year(s, rows[a]) <= decline_per_year(s, rows[b])
+        and a not in s.periods.quotes
+        and b not in s.periods.quotes
+    }
+
+
+def least_unit_costs(caps: Any, st: Scenario) -> Any:
+    """``caps`` with ``unit_cost_usd`` of owned lines a lower bound on what one unit in service
+    costs in the period in either view: opex + capital x min(1, CRF(r, L_max) x years), with
+    L_max the longest lifetime any capital component may have; opex alone for a line whose price
+    may fall below the catalog's (a price decline or a quote)."""
+    c, p = st.costs, st.periods
+    longest = max([c.lifetime_years, c.datacenter_lifetime_years, *p.lifetime_years.values()])
+    share = min(1.0, capital_recovery_factor(c.cost_of_capital, longest) * st.horizon_years)
+    out = caps.copy()
+    for item_id, row in caps.iterrows():
+        if row["mode"] != "own":
+            continue
+        opex = sum(float(row[f"{k}_usd"]) for k in OPEX_COMPONENTS)
+        capital = sum(float(row[f"{k}_usd"]) for k in CAPITAL_COMPONENTS)
+        falls = decline_per_year(st, row.to_dict()) > 0 or str(item_id) in p.quotes
+        out.at[item_id, "unit_cost_usd"] = opex if falls else opex + capital * share
+    return out
+
+
+def _orders(
+    s: Scenario, catalog: Catalog, models: list[BuiltModel], periods: tuple[Period, ...], today: dt.date
+) -> tuple[dict[tuple[str, int], Vintage], dict[tuple[str, int], pulp.LpVariable], dict[str, int | None]]:
+    """One vintage and one integer order variable per owned item and delivery period it can make."""
+    vintages: dict[tuple[str, int], Vintage] = {}
+    orders: dict[tuple[str, int], pulp.LpVariable] = {}
+    unavailable: dict[str, int | None] = {}
+    owned = sorted({i for m in models for i, row in m.inp.rows.items() if row["mode"] == "own"})
+    for item_id in owned:
+        first: int | None = None
+        for u, m in enumerate(models):
+            row = m.inp.rows.get(item_id)
+            if row is None:
+                continue
+            v = vintage(s, catalog, row, periods, u, today)
+            if v.late and not s.procurement.allow_late:
+                continue
+            first = u if first is None else first
+            vintages[(item_id, u)] = v
+            orders[(item_id, u)] = pulp.LpVariable(f"o_{_key(item_id)}_{u}", lowBound=0, cat=pulp.LpInteger)
+        if first != 0:
+            unavailable[item_id] = first
+    return vintages, orders, unavailable
+
+
+def _fleet_links(problem: pulp.LpProblem, models: list[BuiltModel], vintages: dict[tuple[str, int], Vintage], orders: dict[tuple[str, int], Any]) -> None:
+    """Units in roles = units in service, per owned item and period."""
+    for t, m in enumerate(models):
+        lines: dict[str, list[pulp.LpVariable]] = {}
+        for (i, _), v in m.count.items():
+            if m.inp.rows[i]["mode"] == "own":
+                lines.setdefault(i, []).append(v)
+        for item_id, counts in sorted(lines.items()):
+            serving = [orders[k] for k, vt in vintages.items() if k[0] == item_id and t in vt.active]
+            problem += pulp.LpConstraint(pulp.lpSum(counts) - pulp.lpSum(serving), pulp.LpConstraintEQ, f"fleet_{_key(item_id)}_t{t}", 0)
+
+
+def opex_per_unit_usd(pm: PeriodicModel, row: dict[str, Any], p: Period) -> float:
+    """Operating cost of one unit over period ``p`` (every opex component at the period's length
+    and electricity price); a reviewer's labour moves along the audit price path from the date of
+    its hourly rate to the period's start. A rented line pays its rental."""
+    if row["mode"] != "own":
+        return float(row["unit_cost_usd"])
+    labour = float(row["labour_usd"])
+    if labour:
+        labour *= price_factor(pm.scenario, pm.catalog, row, p.start, "usd_per_hour")
+    return sum(float(row[f"{k}_usd"]) for k in OPEX_COMPONENTS if k != "labour") + labour
+
+
+def _costs(pm: PeriodicModel) -> None:
+    """Per-period cash, amortised and opex expressions (MUSD), the fabric and the salvage."""
+    s, periods = pm.scenario, pm.periods
+    cash: list[list[Any]] = [[] for _ in periods]
+    amortised: list[list[Any]] = [[] for _ in periods]
+    opex: list[list[Any]] = [[] for _ in periods]
+    for t, m in enumerate(pm.models):
+        for (i, _), v in m.count.items():
+            opex[t].append((v, opex_per_unit_usd(pm, m.inp.rows[i], periods[t]) / MUSD))
+    salvage = []
+    for key, vt in pm.vintages.items():
+        o = pm.orders[key]
+        cash[vt.pay_period].append((o, sum(vt.capital_usd.values()) / MUSD))
+        for t in vt.active:
+            amortised[t].append((o, vt.annual_charge_usd * periods[t].years / MUSD))
+        if vt.salvage_usd > 0:
+            salvage.append((o, vt.salvage_usd / MUSD))
+    fabric_cash, fabric_amortised = _fabric(pm)
+    pm.opex_musd = [pulp.LpAffineExpression(x) for x in opex]
+    pm.cash_musd = [pulp.LpAffineExpression(cash[t] + opex[t]) + fabric_cash[t] for t in range(len(periods))]
+    pm.amortised_musd = [pulp.LpAffineExpression(amortised[t] + opex[t]) + fabric_amortised[t] for t in range(len(periods))]
+    pm.fabric_paid_musd = fabric_cash
+    pm.cost_musd = pm.cash_musd if s.costs.view == "cash" else pm.amortised_musd
+    pm.salvage_musd = pulp.LpAffineExpression(salvage) if s.costs.view == "cash" and s.periods.salvage else pulp.LpAffineExpression()
+
+
+def _fabric(pm: PeriodicModel) -> tuple[list[pulp.LpAffineExpression], list[pulp.LpAffineExpression]]:
+    """The three-tier uplift: cash on the peak of the per-period uplifts x_t, amortised on each x_t."""
+    c = pm.scenario.costs
+    crf = capital_recovery_factor(c.cost_of_capital, c.lifetime_years)
+    cash, amortised, peak_prev = [], [], None
+    for t, m in enumerate(pm.models):
+        x = m.fabric.get("network_extra")
+        if x is None:
+            cash.append(pulp.LpAffineExpression())
+            amortised.append(pulp.LpAffineExpression())
+            continue
+        peak = pulp.LpVariable(f"x_fabric_peak_{t}", lowBound=0)
+        pm.problem += pulp.LpConstraint(peak - x, pulp.LpConstraintGE, f"fabric_peak_t{t}", 0)
+        if peak_prev is not None:
+            pm.problem += pulp.LpConstraint(peak - peak_prev, pulp.LpConstraintGE, f"fabric_peak_grows_t{t}", 0)
+        cash.append(pulp.LpAffineExpression(peak) - (peak_prev if peak_prev is not None else 0))
+        amortised.append(pulp.LpAffineExpression([(x, crf * pm.periods[t].years)]))
+        peak_prev = peak
+    return cash, amortised
+
+
+def _budget(pm: PeriodicModel, total_budget_usd: float) -> None:
+    """Total, per-period or carried-forward budget on the view's cost (MUSD); salvage is not money to spend."""
+    s, cost = pm.scenario, pm.cost_musd
+    if all(b is None for b in pm.budgets_usd):
+        pm.problem += pulp.LpConstraint(pulp.lpSum(cost), pulp.LpConstraintLE, "budget", total_budget_usd / MUSD)
+        return
+    spent, allowed = pulp.LpAffineExpression(), 0.0
+    for t, b in enumerate(pm.budgets_usd):
+        if s.periods.carry_forward:
+            spent, allowed = spent + cost[t], allowed + float(b or 0.0)
+            pm.problem += pulp.LpConstraint(spent, pulp.LpConstraintLE, f"budget_t{t}", allowed / MUSD)
+        else:
+            pm.problem += pulp.LpConstraint(cost[t], pulp.LpConstraintLE, f"budget_t{t}", float(b or 0.0) / MUSD)
+
+
+def _objective_terms(pm: PeriodicModel) -> None:
+    r = pm.scenario.costs.cost_of_capital
+    d = [discount_factor(r, p.offset_years) for p in pm.periods]
+    end = pm.periods[-1].offset_years + pm.periods[-1].years
+    pm.net_cost_musd = pulp.lpSum(dt_ * c for dt_, c in zip(d, pm.cost_musd, strict=True)) - discount_factor(r, end) * pm.salvage_musd
+    if pm.scenario.objective == "max-progress":
+        pm.progress = pulp.lpSum(dt_ * m.flow.P for dt_, m in zip(d, pm.models, strict=True))
+
+
+# ------------------------------------------------------------------------------ solving
+
+
+def solve_periodic(pm: PeriodicModel) -> SolveResult:
+    """Max-progress: the most discounted progress, then the least net present cost within the
+    lexicographic tolerance of it. Min-cost: the least net present cost."""
+    s = pm.scenario
+    if s.objective == "max-progress":
+        pm.problem.sense = pulp.LpMaximize
+        pm.problem.setObjective(pm.progress - s.procurement.min_progress_per_musd * pm.net_cost_musd)
+    else:
+        pm.problem.sense = pulp.LpMinimize
+        pm.problem.setObjective(pm.net_cost_musd)
+    first = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
+    if first.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or s.objective != "max-progress":
+        return first
+    best = float(pm.progress.value() or 0.0)
+    floor = best * (1.0 - s.progress.lexicographic_tolerance)
+    pm.problem += pulp.LpConstraint(pm.progress, pulp.LpConstraintGE, "progress_lexicographic", floor)
+    pm.problem.sense = pulp.LpMinimize
+    pm.problem.setObjective(pm.net_cost_musd)
+    second = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
+    if second.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        raise_failed(second)
+    return SolveResult(worst_status(first.status, second.status), second.solver, first.seconds + second.seconds, best)
+
+
+def raise_failed(result: SolveResult) -> None:
+    from .errors import SolverError
+
+    raise SolverError(f"solver {result.solver} returned {result.status.value} in the cost stage of the periodic plan")
+
+
+def _key(item_id: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in item_id)
+
+
+def value(expr: Any) -> float:
+    """A solved expression's value (0 for an empty one)."""
+    x = pulp.value(expr) if not isinstance(expr, int | float) else expr
+    return 0.0 if x is None or not math.isfinite(float(x)) else float(x)

@@ -393,7 +393,7 @@ def _fleet_links(problem: pulp.LpProblem, models: list[BuiltModel], vintages: di
                 lines.setdefault(i, []).append(v)
         for item_id, counts in sorted(lines.items()):
             serving = [orders[k] for k, vt in vintages.items() if k[0] == item_id and t in vt.active]
-            problem += pulp.LpConstraint(pulp.lpSum(counts) - pulp.lpSum(serving), pulp.LpConstraintEQ, f"fleet_{_key(item_id)}_t{t}", 0)
+            problem += pulp.LpConstraint(pulp.lpSum(counts) - pulp.lpSum(serving), pulp.LpConstraintLE, f"fleet_{_key(item_id)}_t{t}", 0)
 
 
 def opex_per_unit_usd(pm: PeriodicModel, row: dict[str, Any], p: Period) -> float:
@@ -416,7 +416,11 @@ def _costs(pm: PeriodicModel) -> None:
     opex: list[list[Any]] = [[] for _ in periods]
     for t, m in enumerate(pm.models):
         for (i, _), v in m.count.items():
-            opex[t].append((v, opex_per_unit_usd(pm, m.inp.rows[i], periods[t]) / MUSD))
+            if m.inp.rows[i]["mode"] != "own":
+                opex[t].append((v, opex_per_unit_usd(pm, m.inp.rows[i], periods[t]) / MUSD))
+    for key, vt in pm.vintages.items():
+        for t in vt.active:
+            opex[t].append((pm.orders[key], opex_per_unit_usd(pm, pm.models[t].inp.rows[key[0]], periods[t]) / MUSD))
     salvage = []
     for key, vt in pm.vintages.items():
         o = pm.orders[key]
@@ -426,12 +430,21 @@ def _costs(pm: PeriodicModel) -> None:
         if vt.salvage_usd > 0:
             salvage.append((o, vt.salvage_usd / MUSD))
     fabric_cash, fabric_amortised = _fabric(pm)
-    pm.opex_musd = [pulp.LpAffineExpression(x) for x in opex]
-    pm.cash_musd = [pulp.LpAffineExpression(cash[t] + opex[t]) + fabric_cash[t] for t in range(len(periods))]
-    pm.amortised_musd = [pulp.LpAffineExpression(amortised[t] + opex[t]) + fabric_amortised[t] for t in range(len(periods))]
+    pm.opex_musd = [_terms(x) for x in opex]
+    pm.cash_musd = [_terms(cash[t] + opex[t]) + fabric_cash[t] for t in range(len(periods))]
+    pm.amortised_musd = [_terms(amortised[t] + opex[t]) + fabric_amortised[t] for t in range(len(periods))]
     pm.fabric_paid_musd = fabric_cash
     pm.cost_musd = pm.cash_musd if s.costs.view == "cash" else pm.amortised_musd
-    pm.salvage_musd = pulp.LpAffineExpression(salvage) if s.costs.view == "cash" and s.periods.salvage else pulp.LpAffineExpression()
+    pm.salvage_musd = _terms(salvage) if s.costs.view == "cash" and s.periods.salvage else pulp.LpAffineExpression()
+
+
+def _terms(terms: list[tuple[Any, float]]) -> pulp.LpAffineExpression:
+    """Sum of ``coefficient x variable`` terms, a variable's coefficients added (a plain
+    LpAffineExpression of a list keeps only the last coefficient of a repeated variable)."""
+    out: dict[Any, float] = {}
+    for v, c in terms:
+        out[v] = out.get(v, 0.0) + c
+    return pulp.LpAffineExpression(list(out.items()))
 
 
 def _fabric(pm: PeriodicModel) -> tuple[list[pulp.LpAffineExpression], list[pulp.LpAffineExpression]]:

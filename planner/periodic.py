@@ -34,6 +34,7 @@ alpha floor, targets, order lots, model limits) holds in every period at the per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from .model.types import MUSD
 from .periods import Period, by_key, grid, value_in
 from .physics import speedup_curve
 from .scenario import Scenario
-from .solve import SolveResult, SolveStatus, solve
+from .solve import SolveStatus, solve
 from .stages import dominated, owned_and_rented, worst_status
 from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS
 from .timeline import lead_weeks
@@ -86,6 +87,7 @@ class PeriodicModel:
     models: list[BuiltModel]
     problem: pulp.LpProblem
     orders: dict[tuple[str, int], pulp.LpVariable]
+    lots: dict[tuple[str, int], pulp.LpVariable]  # whole lots of an order, where the order multiple exceeds 1
     vintages: dict[tuple[str, int], Vintage]
     cost_musd: list[pulp.LpAffineExpression]  # per period, the scenario's view
     cash_musd: list[pulp.LpAffineExpression]
@@ -97,6 +99,7 @@ class PeriodicModel:
     net_cost_musd: pulp.LpAffineExpression  # sum_t d_t cost_t - d_T salvage
     budgets_usd: list[float | None]  # per-period caps (None when the budget is a total)
     unavailable: dict[str, int | None] = field(default_factory=dict)  # item -> first period it can serve (None: none)
+    dominated: dict[str, str] = field(default_factory=dict)  # items left out: {dropped: dominating}
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -237,9 +240,9 @@ def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[
 # ------------------------------------------------------------------------------ building
 
 
-def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = None) -> PeriodicModel:
+def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = None, fabric_tiers: int | None = None) -> PeriodicModel:
     """The model over the periods of ``s`` (see module doc), without solving."""
-    today = today or dt.date.today()
+    today = today or s.periods.as_of or dt.date.today()
     periods = grid(s.periods)
     if not periods:
         raise ScenarioError("the scenario has no periods (set periods.start, periods.count and periods.length_years)", field="periods")
@@ -249,8 +252,13 @@ def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = Non
     problem = pulp.LpProblem("periodic_plan", sense)
     caps = [least_unit_costs(owned_and_rented(st, catalog), st) for st in scenarios]
     drop = periodic_dominated(s, catalog, caps)
-    models = [_period_model(problem, st, c.drop(index=list(drop)), t, total_budget) for t, (st, c) in enumerate(zip(scenarios, caps, strict=True))]
-    vintages, orders, unavailable = _orders(s, catalog, models, periods, today)
+    models = [
+        _period_model(problem, st, c.drop(index=list(drop)), t, total_budget, fabric_tiers)
+        for t, (st, c) in enumerate(zip(scenarios, caps, strict=True))
+    ]
+    vintages, orders, lots, lot_links, unavailable = _orders(s, catalog, models, periods, today)
+    for con in lot_links:
+        problem += con
     _fleet_links(problem, models, vintages, orders)
     pm = PeriodicModel(
         scenario=s,
@@ -260,6 +268,7 @@ def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = Non
         models=models,
         problem=problem,
         orders=orders,
+        lots=lots,
         vintages=vintages,
         cost_musd=[],
         cash_musd=[],
@@ -271,6 +280,7 @@ def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = Non
         net_cost_musd=pulp.LpAffineExpression(),
         budgets_usd=caps_t,
         unavailable=unavailable,
+        dominated=drop,
         today=today,
     )
     _costs(pm)
@@ -279,7 +289,9 @@ def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = Non
     return pm
 
 
-def _period_model(problem: pulp.LpProblem, st: Scenario, caps: Any, t: int, total_budget_usd: float) -> BuiltModel:
+def _period_model(
+    problem: pulp.LpProblem, st: Scenario, caps: Any, t: int, total_budget_usd: float, fabric_tiers: int | None = None
+) -> BuiltModel:
     """Period t's one-period model, its variables renamed ``t<t>_`` and its constraints added to
     ``problem``; its budget is left out (the periodic model sets it) but bounds every count:
     ``unit_cost_usd`` there is the least a unit in service costs in the period in either view,
@@ -297,6 +309,7 @@ def _period_model(problem: pulp.LpProblem, st: Scenario, caps: Any, t: int, tota
         alpha_floor=st.alpha_floor,
         objective=st.objective,
         stage="cost",
+        fabric_tiers=fabric_tiers,
     )
     m = build_model(inp)
     for v in m.problem.variables():
@@ -331,7 +344,8 @@ def periodic_dominated(s: Scenario, catalog: Catalog, caps: list[Any]) -> dict[s
     return {
         a: b
         for a, b in (found or {}).items()
-        if a in rows and b in rows
+        if a in rows
+        and b in rows
         and weeks(a) >= weeks(b)
         and lifetime_years(s, rows[a]) <= lifetime_years(s, rows[b])
         and decline_per_year(s, rows[a]) <= decline_per_year(s, rows[b])
@@ -361,10 +375,19 @@ def least_unit_costs(caps: Any, st: Scenario) -> Any:
 
 def _orders(
     s: Scenario, catalog: Catalog, models: list[BuiltModel], periods: tuple[Period, ...], today: dt.date
-) -> tuple[dict[tuple[str, int], Vintage], dict[tuple[str, int], pulp.LpVariable], dict[str, int | None]]:
-    """One vintage and one integer order variable per owned item and delivery period it can make."""
+) -> tuple[
+    dict[tuple[str, int], Vintage],
+    dict[tuple[str, int], pulp.LpVariable],
+    dict[tuple[str, int], pulp.LpVariable],
+    list[pulp.LpConstraint],
+    dict[str, int | None],
+]:
+    """One vintage and one integer order variable per owned item and delivery period it can make,
+    in whole lots of the item's ``order_multiple`` (``o = multiple x lots``, integer lots)."""
     vintages: dict[tuple[str, int], Vintage] = {}
     orders: dict[tuple[str, int], pulp.LpVariable] = {}
+    lots: dict[tuple[str, int], pulp.LpVariable] = {}
+    lot_links: list[pulp.LpConstraint] = []
     unavailable: dict[str, int | None] = {}
     owned = sorted({i for m in models for i, row in m.inp.rows.items() if row["mode"] == "own"})
     for item_id in owned:
@@ -379,12 +402,21 @@ def _orders(
             first = u if first is None else first
             vintages[(item_id, u)] = v
             orders[(item_id, u)] = pulp.LpVariable(f"o_{_key(item_id)}_{u}", lowBound=0, cat=pulp.LpInteger)
+            multiple = int(row["order_multiple"])
+            if multiple > 1:
+                lot = pulp.LpVariable(f"ok_{_key(item_id)}_{u}", lowBound=0, cat=pulp.LpInteger)
+                lots[(item_id, u)] = lot
+                lot_links.append(
+                    pulp.LpConstraint(orders[(item_id, u)] - multiple * lot, pulp.LpConstraintEQ, f"order_lots_{_key(item_id)}_{u}", 0)
+                )
         if first != 0:
             unavailable[item_id] = first
-    return vintages, orders, unavailable
+    return vintages, orders, lots, lot_links, unavailable
 
 
-def _fleet_links(problem: pulp.LpProblem, models: list[BuiltModel], vintages: dict[tuple[str, int], Vintage], orders: dict[tuple[str, int], Any]) -> None:
+def _fleet_links(
+    problem: pulp.LpProblem, models: list[BuiltModel], vintages: dict[tuple[str, int], Vintage], orders: dict[tuple[str, int], Any]
+) -> None:
     """Units in roles = units in service, per owned item and period."""
     for t, m in enumerate(models):
         lines: dict[str, list[pulp.LpVariable]] = {}
@@ -495,34 +527,132 @@ def _objective_terms(pm: PeriodicModel) -> None:
 # ------------------------------------------------------------------------------ solving
 
 
-def solve_periodic(pm: PeriodicModel) -> SolveResult:
-    """Max-progress: the most discounted progress, then the least net present cost within the
-    lexicographic tolerance of it. Min-cost: the least net present cost."""
+@dataclass(frozen=True)
+class PeriodicSolve:
+    """How the periodic plan was solved: status, seconds, the plan's objective (the score
+    maximised: discounted progress less the cost weight x net present cost, or minus the net
+    present cost), the LP relaxation's bound on it, the gap between them and the fabric chosen."""
+
+    status: SolveStatus
+    solver: str
+    seconds: float
+    objective: float | None
+    bound: float | None
+    gap: float | None  # (bound - objective) / |bound|: the plan is proven within this of the best
+    fabric_tiers: int | None
+    steps: int  # MILPs solved
+
+
+def score(pm: PeriodicModel) -> pulp.LpAffineExpression:
+    """What the solve maximises: ``sum_t d_t P_t - w x NPC`` (max-progress, ``w`` =
+    ``procurement.min_progress_per_musd``) or ``-NPC`` (min-cost)."""
+    if pm.scenario.objective == "max-progress":
+        return pm.progress - pm.scenario.procurement.min_progress_per_musd * pm.net_cost_musd
+    return -1.0 * pm.net_cost_musd
+
+
+def operations(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
+    """Period t's operating integers: units per role ``n`` and whole agents ``A``."""
+    m = pm.models[t]
+    return [*m.count.values(), m.flow.A]
+
+
+def decisions(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
+    """Period t's integers fixed step by step: orders delivered at its start (in lots) and the
+    period's replicas, purchase flags and training-family flags."""
+    m = pm.models[t]
+    ops = {v.name for v in operations(pm, t)} | {v.name for v in m.lots.values()}
+    own = [v for v in m.problem.variables() if v.cat == pulp.LpInteger and v.name not in ops]
+    orders = [pm.lots.get(k, o) for k, o in pm.orders.items() if k[1] == t]
+    return own + orders
+
+
+def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
+    """Solve ``pm`` in stages (relax-and-fix, the rolling-horizon heuristic of lot-sizing):
+
+    0. every integer relaxed: the LP bound on :func:`score`;
+    1. for t = 0 .. T-1, period t's :func:`decisions` integer, later periods' relaxed, earlier
+       periods' fixed: a MILP at ``periods.mip_gap``, then period t's decisions are fixed;
+    2. orders fixed, every period's :func:`operations` integer: the final MILP.
+
+    Role counts take whole units only in stage 2 (a unit ordered serves some role; which one is an
+    operating choice) and a period's own lots of role counts are relaxed for good: in a periodic
+    plan the order multiple applies to orders. The result is a plan, not a proof of optimality: its
+    ``gap`` against the LP bound is the proven one."""
     s = pm.scenario
-    if s.objective == "max-progress":
-        pm.problem.sense = pulp.LpMaximize
-        pm.problem.setObjective(pm.progress - s.procurement.min_progress_per_musd * pm.net_cost_musd)
-    else:
-        pm.problem.sense = pulp.LpMinimize
-        pm.problem.setObjective(pm.net_cost_musd)
-    first = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
-    if first.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or s.objective != "max-progress":
-        return first
-    best = float(pm.progress.value() or 0.0)
-    floor = best * (1.0 - s.progress.lexicographic_tolerance)
-    pm.problem += pulp.LpConstraint(pm.progress, pulp.LpConstraintGE, "progress_lexicographic", floor)
-    pm.problem.sense = pulp.LpMinimize
-    pm.problem.setObjective(pm.net_cost_musd)
-    second = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
-    if second.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        raise_failed(second)
-    return SolveResult(worst_status(first.status, second.status), second.solver, first.seconds + second.seconds, best)
+    pm.problem.sense = pulp.LpMaximize
+    pm.problem.setObjective(score(pm))
+    for m in pm.models:
+        for v in m.lots.values():
+            v.cat = pulp.LpContinuous
+    groups = [decisions(pm, t) for t in range(len(pm.models))]
+    ops = [v for t in range(len(pm.models)) for v in operations(pm, t) if v.cat == pulp.LpInteger]
+    for v in ops + [v for g in groups for v in g]:
+        v.cat = pulp.LpContinuous
+    lp = solve(pm.problem, s.solver)
+    seconds, steps = lp.seconds, 1
+    if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or lp.objective is None:
+        return PeriodicSolve(lp.status, lp.solver, seconds, None, None, None, None, steps)
+    status = SolveStatus.OPTIMAL
+    for group in [*groups, ops]:
+        for v in group:
+            v.cat = pulp.LpInteger
+        r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
+        seconds, steps = seconds + r.seconds, steps + 1
+        if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            return PeriodicSolve(r.status, r.solver, seconds, None, lp.objective, None, None, steps)
+        status = worst_status(status, r.status)
+        if group is not ops:
+            for v in group:
+                v.lowBound = v.upBound = round(v.varValue or 0.0)
+    found = value(score(pm))
+    gap = max(0.0, (lp.objective - found) / max(abs(lp.objective), 1e-9))
+    if gap > s.periods.mip_gap:
+        status = SolveStatus.FEASIBLE
+    return PeriodicSolve(status, lp.solver, seconds, found, lp.objective, gap, None, steps)
 
 
-def raise_failed(result: SolveResult) -> None:
-    from .errors import SolverError
+def lp_bound(pm: PeriodicModel) -> float | None:
+    """The LP relaxation's :func:`score` (None when it has no solution); the model is left as built."""
+    ints = [v for v in pm.problem.variables() if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    pm.problem.sense = pulp.LpMaximize
+    pm.problem.setObjective(score(pm))
+    r = solve(pm.problem, pm.scenario.solver)
+    for v in ints:
+        v.cat = pulp.LpInteger
+    return r.objective if r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None
 
-    raise SolverError(f"solver {result.solver} returned {result.status.value} in the cost stage of the periodic plan")
+
+def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None) -> tuple[PeriodicModel, PeriodicSolve]:
+    """Build and solve the periodic plan. When the owned fleet may outgrow a two-tier fabric, the
+    fabric is one choice for the whole plan, and the two cases are built apart (a binary per
+    period with big-Ms leaves the LP bound weak): the case with the better LP bound is solved
+    first, the other only when its bound beats that plan by more than the MIP gap."""
+    three = build_periodic(s, catalog, today=today, fabric_tiers=3)
+    if not any(m.fabric for m in three.models):
+        return three, relax_and_fix(three)
+    two = build_periodic(s, catalog, today=today, fabric_tiers=2)
+    cases = sorted(((lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))), key=lambda c: -math.inf if c[0] is None else -c[0])
+    best: tuple[PeriodicModel, PeriodicSolve] | None = None
+    seconds, steps = 0.0, 0
+    for bound, tiers, pm in cases:
+        if bound is None:
+            continue
+        if best is not None and best[1].objective is not None and bound <= best[1].objective + s.periods.mip_gap * abs(bound):
+            break
+        r = relax_and_fix(pm)
+        seconds, steps = seconds + r.seconds, steps + r.steps
+        if r.objective is not None and (best is None or best[1].objective is None or r.objective > best[1].objective):
+            best = (pm, dataclasses.replace(r, fabric_tiers=tiers))
+    if best is None:
+        return three, relax_and_fix(three)
+    bound = max(b for b, _, _ in cases if b is not None)
+    found = best[1].objective or 0.0
+    gap = max(0.0, (bound - found) / max(abs(bound), 1e-9))
+    status = best[1].status if gap <= s.periods.mip_gap else SolveStatus.FEASIBLE
+    return best[0], dataclasses.replace(best[1], status=status, seconds=seconds, steps=steps, bound=bound, gap=gap)
 
 
 def _key(item_id: str) -> str:

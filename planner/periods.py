@@ -57,12 +57,20 @@ class PeriodsSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     start: dt.date | None = Field(default=None, description="First day of the first period; null = one period, no time grid (date)")
+    as_of: dt.date | None = Field(
+        default=None, description="The day the plan is made: orders whose order-by date is before it cannot be placed; null = today (date)"
+    )
     count: int | None = Field(default=None, ge=1, le=MAX_PERIODS, description="Number of periods, with length_years (periods)")
     length_years: float | None = Field(default=None, ge=0.25, le=10, description="Length of every period, with count (years)")
-    lengths_years: tuple[float, ...] | None = Field(default=None, description="Length of each period, instead of count and length_years (years)")
+    lengths_years: tuple[float, ...] | None = Field(
+        default=None, description="Length of each period, instead of count and length_years (years)"
+    )
     budget_scope: Literal["total", "per-period"] = Field(
         default="total",
-        description="A single budget_usd caps the whole plan (total) or each period (per-period); a per-period list is always per period (total | per-period)",
+        description=(
+            "A single budget_usd caps the whole plan (total) or each period (per-period); "
+            "a per-period list is always per period (total | per-period)"
+        ),
     )
     carry_forward: bool = Field(default=False, description="Unspent per-period budget may be spent in later periods (true/false)")
     pay_at: Literal["delivery", "order"] = Field(
@@ -76,16 +84,21 @@ class PeriodsSpec(BaseModel):
     )
     lead_time_weeks: dict[str, float] = Field(default_factory=dict, description="Lead time by catalog id, replacing the catalog's (weeks)")
     price_decline_per_year: dict[str, float] = Field(
-        default_factory=dict, description="Yearly fall of a unit's purchase price by catalog id or category; negative for a rise (fraction/year)"
+        default_factory=dict,
+        description="Yearly fall of a unit's purchase price by catalog id or category; negative for a rise (fraction/year)",
     )
     quotes: dict[str, dict[dt.date, float]] = Field(
-        default_factory=dict, description="A buyer's quoted unit price by catalog id and date; wins over the price path from that date (USD)"
+        default_factory=dict,
+        description="A buyer's quoted unit price by catalog id and date; wins over the price path from that date (USD)",
     )
     mip_gap: float = Field(
         default=0.01,
         ge=0,
         le=0.05,
-        description="Relative MIP gap of a periodised plan, in place of mip_gap: whole replicas in every period leave an LP gap near 1% that takes minutes to close at 1e-4 (fraction)",
+        description=(
+            "Relative MIP gap of each stage of a periodised plan's staged solve, in place of mip_gap; "
+            "the plan's proven gap is reported in objective.weights.proven_gap (fraction)"
+        ),
     )
     values: dict[str, PeriodValue] = Field(
         default_factory=dict, description="Per-period values of periodised fields (set by writing a list or a growth on the field itself)"
@@ -253,7 +266,9 @@ def hoist(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw, list | dict):
             continue
         if not active:
-            raise ValueError(f"{name}: a per-period value needs a periods block with a start (periods.start, periods.count, periods.length_years)")
+            raise ValueError(
+                f"{name}: a per-period value needs a periods block with a start (periods.start, periods.count, periods.length_years)"
+            )
         parsed = _parse_period_value(leaf, raw)
         values[name] = parsed
         block[leaf] = parsed["first"] if isinstance(parsed, dict) else parsed[0]

@@ -33,6 +33,8 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     """
     t0 = time.perf_counter()
     catalog = catalog if catalog is not None else load_catalog()
+    if scenario.periods.active:
+        return plan_periods(scenario, catalog, t0)
     prep = prepare(scenario, catalog)
     inp = model_input(scenario, prep)
     model, result = solve_input(inp)
@@ -45,3 +47,29 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     timings = dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0)
     p = dataclasses.replace(p, marginal_values=values, timings=timings)
     return dataclasses.replace(p, explanations=explain(p))
+
+
+def plan_periods(scenario: Scenario, catalog: Catalog, t0: float) -> Plan:
+    """A periodised scenario: :func:`planner.periodic.solve_periods` then
+    :func:`planner.extract_periodic.extract_periodic` (no marginal values: a periodic plan's
+    duals would price one period's figure; the per-period sections show what binds)."""
+    from .errors import InfeasiblePlan, SolverError
+    from .extract_periodic import extract_periodic
+    from .periodic import solve_periods
+
+    pm, r = solve_periods(scenario, catalog)
+    if r.objective is None and r.bound is None:
+        raise InfeasiblePlan(
+            f"no plan over the {len(pm.periods)} periods meets every period's constraints ({r.status.value}): "
+            "check each period's budget, alpha floor, power cap and targets, and the items that cannot arrive in time",
+            conflicts=["periods"],
+            suggestions={},
+        )
+    if r.objective is None:
+        raise SolverError(
+            f"the staged solve of the {len(pm.periods)} periods found no plan in whole units ({r.status.value}) although "
+            "the relaxed plan exists; loosen periods.mip_gap or the tightest period's limits"
+        )
+    timings = Timings(r.seconds, r.seconds, 0.0)
+    p = extract_periodic(pm, r, timings)
+    return dataclasses.replace(p, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))

@@ -314,9 +314,7 @@ class Scenario(_Strict):
         t = self.targets
         per_period = [x for k, v in self.periods.values.items() if k.startswith("targets.") and isinstance(v, tuple) for x in v]
         per_period += [v.first for k, v in self.periods.values.items() if k.startswith("targets.") and not isinstance(v, tuple)]
-        if self.objective == "min-cost" and not any(
-            x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup, *per_period)
-        ):
+        if self.objective == "min-cost" and not any(x is not None and x > 0 for x in (t.training_tokens, t.agents, t.speedup, *per_period)):
             raise ValueError(
                 "objective min-cost needs at least one positive target (targets.training_tokens, targets.agents or targets.speedup)"
             )

@@ -1,0 +1,470 @@
+"""Read a solved periodic model (:mod:`planner.periodic`) into a :class:`Plan`.
+
+Each period's one-period model is read by :func:`planner.extract.extract` (its alpha, tokens,
+agents, power, serving and limits); the money is the periodic model's (orders on their price
+path, units in service until retirement, cash and amortised views). The top-level keys hold the
+whole plan: costs, spend and tokens are sums over the periods, alpha is the share of exogenous
+tokens in all tokens and ``alpha_floor`` the floors weighted by each period's tokens (so alpha >=
+that floor whenever every period's alpha_t >= floor_t), power is the peak period's, and agents,
+speedup, memory, training and serving describe the last period. ``items`` lists every owned item
+once with all the units ordered and what they cost over the plan, and every rented line with its
+peak count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from . import __version__
+from .costs import capital_recovery_factor, discount_factor
+from .extract import REGIME_NOTES, extract, purchase_counts, regime
+from .extract_costs import spend_by_mode
+from .model.types import MUSD
+from .periodic import PeriodicModel, PeriodicSolve, Vintage, price_factor, value
+from .result import (
+    ROLES,
+    CostUSD,
+    CostView,
+    FleetRow,
+    LateItem,
+    LineItem,
+    Objective,
+    OrderRow,
+    PeriodCost,
+    PeriodSection,
+    Plan,
+    PlanStatus,
+    Progress,
+    SolverInfo,
+    Timings,
+    Tokens,
+)
+from .solve import SolveResult, SolveStatus
+from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS
+from .timeline import lead_weeks
+
+Key = tuple[str, int]  # (item, delivery period)
+
+
+def orders_placed(pm: PeriodicModel) -> dict[Key, int]:
+    """Units ordered per (item, delivery period), whole units, zero orders left out."""
+    out = {k: round(value(o)) for k, o in pm.orders.items()}
+    return {k: q for k, q in out.items() if q > 0}
+
+
+def fleet(pm: PeriodicModel, t: int) -> dict[tuple[str, str], int]:
+    """Units per (line, role) serving in period t."""
+    return {k: q for k, q in purchase_counts(pm.models[t]).items() if q > 0}
+
+
+def in_service(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) -> int:
+    """Owned units of ``item_id`` in service in period t: delivered and not yet retired."""
+    return sum(q for (i, _), q in placed.items() if i == item_id and t in pm.vintages[(i, _)].active)
+
+
+def roles_of(counts: dict[tuple[str, str], int], item_id: str) -> dict[str, int]:
+    return {r: q for (i, r), q in counts.items() if i == item_id}
+
+
+def main_role(pm: PeriodicModel, item_id: str, t: int) -> str:
+    """The role most of the item's units serve in period t (its category's usual role when idle)."""
+    roles = roles_of(fleet(pm, t), item_id)
+    if roles:
+        return max(sorted(roles), key=lambda r: roles[r])
+    category = str(pm.models[t].inp.rows[item_id]["category"])
+    return {"accelerator": "training", "verification": "verification", "audit": "verification"}.get(category, "memory")
+
+
+# ------------------------------------------------------------------------------ money by component
+
+
+def capital_components_usd(pm: PeriodicModel, v: Vintage, t: int, view: str) -> dict[str, float]:
+    """What one unit of vintage ``v`` charges period t by capital component: its cash in the period
+    that pays for it (cash view), or its level charge ``capital_k x CRF(r, L_k) x years`` in every
+    period it serves (amortised)."""
+    if view == "cash":
+        return dict(v.capital_usd) if t == v.pay_period else {}
+    if t not in v.active:
+        return {}
+    c, years = pm.scenario.costs, pm.periods[t].years
+    lives = {k: (c.datacenter_lifetime_years if k == "datacenter" else v.lifetime_years) for k in CAPITAL_COMPONENTS}
+    return {k: x * capital_recovery_factor(c.cost_of_capital, lives[k]) * years for k, x in v.capital_usd.items() if x}
+
+
+def opex_components_usd(pm: PeriodicModel, row: dict[str, Any], t: int) -> dict[str, float]:
+    """One unit's operating cost in period t by component (see :func:`planner.periodic.opex_per_unit_usd`)."""
+    if row["mode"] != "own":
+        return {"rental": float(row["unit_cost_usd"])}
+    out = {k: float(row[f"{k}_usd"]) for k in OPEX_COMPONENTS}
+    if out.get("labour"):
+        out["labour"] *= price_factor(pm.scenario, pm.catalog, row, pm.periods[t].start, "usd_per_hour")
+    return out
+
+
+def fabric_usd(pm: PeriodicModel, t: int, view: str) -> float:
+    """The three-tier uplift charged in period t: the growth of its peak (cash) or the level charge
+    of the uplift in service (amortised), as in :func:`planner.periodic._fabric`."""
+    if view == "cash":
+        return value(pm.fabric_paid_musd[t]) * MUSD
+    x = pm.models[t].fabric.get("network_extra")
+    c = pm.scenario.costs
+    return value(x) * MUSD * capital_recovery_factor(c.cost_of_capital, c.lifetime_years) * pm.periods[t].years if x is not None else 0.0
+
+
+@dataclasses.dataclass
+class Ledger:
+    """Money per period, item and role in one view (USD, undiscounted)."""
+
+    by_period: list[dict[str, float]]  # component -> USD
+    by_role: list[dict[str, float]]  # role -> USD (capital and opex)
+    capex_by_role: list[dict[str, float]]
+    opex_by_role: list[dict[str, float]]
+    by_item: dict[tuple[str, str], dict[str, float]]  # (line, role) -> {"capital", "opex"}
+
+
+def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
+    """Every charge of the plan in ``view``, by period, component, role and line. An owned item's
+    charges in a period go to its roles in proportion to its units in each (its main role when
+    idle); the fabric uplift to the accelerator roles alike; a rented line's to its own role."""
+    n = len(pm.periods)
+    led = Ledger(
+        [defaultdict(float) for _ in range(n)],
+        [defaultdict(float) for _ in range(n)],
+        [defaultdict(float) for _ in range(n)],
+        [defaultdict(float) for _ in range(n)],
+        defaultdict(lambda: defaultdict(float)),
+    )
+    for t in range(n):
+        counts = fleet(pm, t)
+        owned = sorted({i for (i, _) in placed})
+        for item_id in owned:
+            charges: dict[str, dict[str, float]] = {"capital": defaultdict(float), "opex": defaultdict(float)}
+            for (i, u), q in placed.items():
+                if i != item_id:
+                    continue
+                v = pm.vintages[(i, u)]
+                for k, x in capital_components_usd(pm, v, t, view).items():
+                    charges["capital"][k] += q * x
+            serving = in_service(pm, placed, item_id, t)
+            if serving:
+                for k, x in opex_components_usd(pm, pm.models[t].inp.rows[item_id], t).items():
+                    charges["opex"][k] += serving * x
+            _book(led, t, _shares(pm, counts, item_id, t), charges, item_id)
+        for (line, role), q in counts.items():
+            row = pm.models[t].inp.rows[line]
+            if row["mode"] == "own":
+                continue
+            rent = {k: q * x for k, x in opex_components_usd(pm, row, t).items()}
+            _book(led, t, {role: 1.0}, {"capital": {}, "opex": rent}, line)
+        uplift = fabric_usd(pm, t, view)
+        if uplift:
+            acc = {r: q for (i, r), q in counts.items() if pm.models[t].inp.rows[i]["category"] == "accelerator"}
+            total = sum(acc.values()) or 1
+            shares = {r: q / total for r, q in acc.items()} or {"training": 1.0}
+            _book(led, t, _merge(shares), {"capital": {"network": uplift}, "opex": {}}, None)
+    return led
+
+
+def _merge(shares: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for r, x in shares.items():
+        out[r] += x
+    return dict(out)
+
+
+def _shares(pm: PeriodicModel, counts: dict[tuple[str, str], int], item_id: str, t: int) -> dict[str, float]:
+    roles = roles_of(counts, item_id)
+    total = sum(roles.values())
+    return {r: q / total for r, q in roles.items()} if total else {main_role(pm, item_id, t): 1.0}
+
+
+def _book(led: Ledger, t: int, shares: dict[str, float], charges: dict[str, Any], line: str | None) -> None:
+    for part, comps in charges.items():
+        for k, x in comps.items():
+            led.by_period[t][k] += x
+            for role, share in shares.items():
+                led.by_role[t][role] += share * x
+                (led.capex_by_role if part == "capital" else led.opex_by_role)[t][role] += share * x
+                if line is not None:
+                    led.by_item[(line, role)][part] += share * x
+
+
+def totals(comps: dict[str, float]) -> tuple[float, float]:
+    """(capital, opex) of a component table."""
+    return sum(comps.get(k, 0.0) for k in CAPITAL_COMPONENTS), sum(comps.get(k, 0.0) for k in OPEX_COMPONENTS)
+
+
+# ------------------------------------------------------------------------------ sections
+
+
+def salvage_usd(pm: PeriodicModel, placed: dict[Key, int]) -> float:
+    """Book value at the plan's end of the units still in service (cash view)."""
+    return sum(q * pm.vintages[k].salvage_usd for k, q in placed.items())
+
+
+def cost_views(pm: PeriodicModel, placed: dict[Key, int], ledgers: dict[str, Ledger]) -> dict[str, CostView]:
+    """Cash and amortised totals; ``present_value`` discounts each period's cost to the plan's start
+    at the cost of capital and deducts the discounted salvage (cash view)."""
+    r = pm.scenario.costs.cost_of_capital
+    end = pm.periods[-1].offset_years + pm.periods[-1].years
+    out = {}
+    for view, led in ledgers.items():
+        per = [totals(c) for c in led.by_period]
+        salvage = salvage_usd(pm, placed) if view == "cash" else 0.0
+        pv = sum(discount_factor(r, p.offset_years) * (a + b) for p, (a, b) in zip(pm.periods, per, strict=True))
+        pv -= discount_factor(r, end) * salvage if pm.scenario.periods.salvage else 0.0
+        capex, opex = sum(a for a, _ in per), sum(b for _, b in per)
+        out[view] = CostView(capex=capex, opex=opex, total=capex + opex, salvage=salvage, present_value=pv)
+    return out
+
+
+def fleet_rows(pm: PeriodicModel, placed: dict[Key, int], t: int) -> tuple[FleetRow, ...]:
+    """Period t's fleet by line and role; owned units in service that serve no role are listed with
+    role ``idle`` (they are paid for: bought ahead of need or kept after it)."""
+    counts = fleet(pm, t)
+    rows = [FleetRow(i, role, q) for (i, role), q in sorted(counts.items())]
+    for item_id in sorted({i for i, _ in placed}):
+        idle = in_service(pm, placed, item_id, t) - sum(roles_of(counts, item_id).values())
+        if idle > 0:
+            rows.append(FleetRow(item_id, "idle", idle))
+    return tuple(rows)
+
+
+def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Ledger], placed: dict[Key, int]) -> tuple[PeriodSection, ...]:
+    view = pm.scenario.costs.view
+    r = pm.scenario.costs.cost_of_capital
+    out = []
+    for t, (p, plan_t) in enumerate(zip(pm.periods, plans, strict=True)):
+        capex, opex = totals(ledgers[view].by_period[t])
+        cash, amortised = (sum(totals(ledgers[v].by_period[t])) for v in ("cash", "amortised"))
+        out.append(
+            PeriodSection(
+                index=t,
+                start=p.start.isoformat(),
+                end=p.end.isoformat(),
+                years=p.years,
+                alpha=plan_t.alpha,
+                alpha_floor=pm.scenarios[t].alpha_floor,
+                cost_usd=PeriodCost(capex=capex, opex=opex, total=capex + opex),
+                spend_by_role_usd={role: ledgers[view].by_role[t].get(role, 0.0) for role in ROLES},
+                fleet=fleet_rows(pm, placed, t),
+                budget_usd=pm.budgets_usd[t],
+                cash_usd=cash,
+                amortised_usd=amortised,
+                progress=plan_t.progress.value,
+                training_tokens=plan_t.tokens.total,
+                exogenous_tokens=plan_t.tokens.exogenous,
+                synthetic_tokens=plan_t.tokens.synthetic,
+                agents=plan_t.agents,
+                speedup=plan_t.speedup,
+                facility_kw=plan_t.power_kw.facility_kw,
+                power_cap_kw=pm.scenarios[t].facility.power_cap_kw,
+                discount_factor=discount_factor(r, p.offset_years),
+                binding_constraints=plan_t.binding_constraints,
+            )
+        )
+    return tuple(out)
+
+
+def order_rows(pm: PeriodicModel, placed: dict[Key, int]) -> tuple[OrderRow, ...]:
+    """The order calendar, by order-by date then item."""
+    rows = []
+    for (item_id, u), q in placed.items():
+        v = pm.vintages[(item_id, u)]
+        before = [p.index for p in pm.periods if p.start <= v.order_by]
+        rows.append(
+            OrderRow(
+                id=item_id,
+                role=main_role(pm, item_id, u),
+                quantity=q,
+                order_by=v.order_by.isoformat(),
+                delivery=v.delivery.isoformat(),
+                period=u,
+                order_period=max(before) if before else None,
+                retires=v.retires.isoformat(),
+                lifetime_years=v.lifetime_years,
+                unit_price_usd=v.unit_price_usd,
+                unit_capital_usd=sum(v.capital_usd.values()),
+                extended_capital_usd=q * sum(v.capital_usd.values()),
+                late=v.late,
+            )
+        )
+    return tuple(sorted(rows, key=lambda o: (o.order_by, o.id)))
+
+
+# ------------------------------------------------------------------------------ the plan's totals
+
+
+def line_items(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger) -> tuple[LineItem, ...]:
+    """One line per (owned item, role of its orders) with every unit ordered, and per rented line
+    and role with its peak count; money over the whole plan in the scenario's view."""
+    first: dict[tuple[str, str], LineItem] = {}
+    quantity: dict[tuple[str, str], int] = defaultdict(int)
+    for (item_id, u), q in sorted(placed.items(), key=lambda kv: kv[0][1]):
+        role = main_role(pm, item_id, u)
+        quantity[(item_id, role)] += q
+        first.setdefault((item_id, role), _template(plans, item_id, role, u))
+    for plan_t in plans:
+        for li in plan_t.items:
+            if li.mode != "own" and li.offer_id is not None:
+                key = (li.offer_id, li.role)
+                if li.quantity > quantity.get(key, 0):
+                    quantity[key] = li.quantity
+                first.setdefault(key, li)
+    out = []
+    for key, li in first.items():
+        q = quantity[key]
+        money = led.by_item.get(key, {})
+        capital, opex = money.get("capital", 0.0), money.get("opex", 0.0)
+        orders = [pm.vintages[k] for k in placed if k[0] == key[0]]
+        out.append(
+            dataclasses.replace(
+                li,
+                quantity=q,
+                unit_price_usd=capital / q if q else 0.0,
+                extended_price_usd=capital,
+                unit_opex_usd=opex / q if q else 0.0,
+                extended_opex_usd=opex,
+                extended_capital_usd=capital,
+                unit_capital_usd=capital / q if q else 0.0,
+                unit_cost_usd=(capital + opex) / q if q else 0.0,
+                extended_cost_usd=capital + opex,
+                power_kw=li.power_kw / max(li.quantity, 1) * q,
+                facility_kw=li.facility_kw / max(li.quantity, 1) * q,
+                order_by=min(v.order_by for v in orders).isoformat() if orders else li.order_by,
+                delivery=min(v.delivery for v in orders).isoformat() if orders else li.delivery,
+                late=any(v.late for v in orders),
+            )
+        )
+    order = {r: k for k, r in enumerate(ROLES)}
+    return tuple(sorted(out, key=lambda li: (order[li.role], -li.extended_cost_usd)))
+
+
+def _template(plans: list[Plan], item_id: str, role: str, u: int) -> LineItem:
+    """The item's line in the first period that uses it in ``role`` (else in any role), for its
+    descriptive fields."""
+    for plan_t in [*plans[u:], *plans[:u]]:
+        for li in plan_t.items:
+            if li.id == item_id and li.mode == "own" and li.role == role:
+                return li
+    for plan_t in plans:
+        for li in plan_t.items:
+            if li.id == item_id and li.mode == "own":
+                return dataclasses.replace(li, role=role)
+    raise KeyError(item_id)  # an ordered item serves in some period (fleet links)
+
+
+def token_totals(plans: list[Plan]) -> Tokens:
+    fields = [f.name for f in dataclasses.fields(Tokens)]
+    return Tokens(**{f: sum(getattr(p.tokens, f) for p in plans) for f in fields})
+
+
+def cost_usd(pm: PeriodicModel, led: Ledger, budget_usd: float, view: str, purchase_usd: float) -> CostUSD:
+    comps = {k: sum(c.get(k, 0.0) for c in led.by_period) for k in COMPONENTS}
+    capex, opex = totals(comps)
+    return CostUSD(
+        capex,
+        opex,
+        capex + opex,
+        comps["energy"],
+        comps["maintenance"],
+        comps["labour"],
+        budget_usd - (capex + opex),
+        view=view,
+        purchase=purchase_usd,
+        components=comps,
+    )
+
+
+def late_items(pm: PeriodicModel) -> tuple[LateItem, ...]:
+    """Items that cannot serve from the first period: the first period they can serve (the
+    earliest delivery) or, when none, their earliest delivery after the plan."""
+    out = []
+    lead = pm.catalog.items["lead_time_weeks"] if "lead_time_weeks" in pm.catalog.items.columns else {}
+    for item_id, first in sorted(pm.unavailable.items()):
+        base = str(pm.models[0].inp.rows.get(item_id, {}).get("base_id", item_id))
+        weeks = float(pm.scenario.periods.lead_time_weeks.get(item_id, lead_weeks(lead.get(base) if hasattr(lead, "get") else None)))
+        start = pm.periods[0].start
+        order_by = start - dt.timedelta(weeks=weeks)
+        earliest = pm.periods[first].start if first is not None else pm.today + dt.timedelta(weeks=weeks)
+        out.append(LateItem(item_id, weeks, order_by.isoformat(), earliest.isoformat(), pm.scenario.procurement.allow_late))
+    return tuple(out)
+
+
+def late_warning(pm: PeriodicModel, li: LateItem) -> str:
+    first = pm.unavailable.get(li.id)
+    when = f"it can serve from period {first + 1} ({li.earliest_delivery})" if first is not None else "it cannot arrive within the plan"
+    return f"{li.id} cannot arrive by {pm.periods[0].start} (lead {li.lead_time_weeks:g} weeks, order-by {li.order_by} is past); {when}"
+
+
+def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
+    """The plan over the periods (see module doc)."""
+    s, catalog = pm.scenario, pm.catalog
+    one = SolveResult(r.status, r.solver, r.seconds, None)
+    plans = [extract(m, one, catalog, {}, timings) for m in pm.models]
+    placed = orders_placed(pm)
+    ledgers = {v: ledger(pm, placed, v) for v in ("cash", "amortised")}
+    view = s.costs.view
+    led = ledgers[view]
+    total_budget = sum(b for b in pm.budgets_usd if b is not None) if all(b is not None for b in pm.budgets_usd) else s.budget_usd
+    items = line_items(pm, plans, placed, led)
+    purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items())
+    cost = cost_usd(pm, led, total_budget, view, purchase)
+    tokens = token_totals(plans)
+    alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
+    floor = (
+        sum(pm.scenarios[t].alpha_floor * p.tokens.total for t, p in enumerate(plans)) / tokens.total if tokens.total > 0 else s.alpha_floor
+    )
+    spend = {role: sum(led.by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
+    capex_role = {role: sum(led.capex_by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
+    opex_role = {role: sum(led.opex_by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
+    last, peak = plans[-1], max(plans, key=lambda p: p.power_kw.facility_kw)
+    reg = regime(floor, alpha)
+    late = late_items(pm)
+    status = PlanStatus.OPTIMAL if r.status == SolveStatus.OPTIMAL else PlanStatus.FEASIBLE
+    progress_value = value(pm.progress) if s.objective == "max-progress" else None
+    weights = {**last.objective.weights, "lp_bound": r.bound, "proven_gap": r.gap, "fabric_tiers": r.fabric_tiers, "stages": r.steps}
+    return dataclasses.replace(
+        last,
+        schema_version=last.schema_version,
+        tool_version=__version__,
+        status=status,
+        budget_usd=total_budget,
+        alpha_floor=floor,
+        alpha=alpha,
+        regime=reg,
+        regime_note=REGIME_NOTES[reg],
+        cost_usd=cost,
+        spend_by_role_usd=spend,
+        spend_by_role_share={k: v / cost.total if cost.total > 0 else 0.0 for k, v in spend.items()},
+        spend_by_role_capex_usd=capex_role,
+        spend_by_role_opex_usd=opex_role,
+        items=items,
+        tokens=tokens,
+        progress=Progress(progress_value, last.progress.bottleneck),
+        power_kw=peak.power_kw,
+        binding_constraints=(),
+        explanations=(),
+        constraints=(),
+        marginal_values={},
+        objective=Objective(
+            name=s.objective,
+            value=progress_value if progress_value is not None else value(pm.net_cost_musd) * MUSD,
+            unit="discounted progress" if progress_value is not None else "USD (net present cost)",
+            weights=weights,
+            solver_objective=r.objective,
+        ),
+        solver=SolverInfo(r.solver, r.status.value, len(pm.problem.variables()), len(pm.problem.constraints)),
+        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)) + tuple(late_warning(pm, li) for li in late),
+        dominated_items=dict(pm.dominated),
+        assumptions=s.to_flat(),
+        scenario=s,
+        spend_by_mode_usd=spend_by_mode(items),
+        late_items=late,
+        periods=period_sections(pm, plans, ledgers, placed),
+        orders=order_rows(pm, placed),
+        cost_views=cost_views(pm, placed, ledgers),
+    )

@@ -258,3 +258,84 @@ def chart_histogram(values: Any, title: str, xlabel: str, marker: float | None =
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(label(title))
     return _svg(fig)
+
+
+# -------------------------------------------------------------------------------------------- periods
+
+IDLE_COLOUR = "#BBBBBB"  # owned units in service serving no role
+
+
+def _period_ticks(ax: Any, periods: list[Any]) -> list[int]:
+    """Period positions 1..T on the x axis, labelled with the number and the start date."""
+    xs = [s.index + 1 for s in periods]
+    ax.set_xticks(xs, [f"{x}\n{s.start}" for x, s in zip(xs, periods, strict=True)])
+    ax.set_xlabel("period (number and start date)")
+    return xs
+
+
+def _stacked_bars(ax: Any, xs: list[int], layers: dict[str, list[float]], colours: dict[str, str]) -> None:
+    """Bars at ``xs`` stacked layer by layer (layers all zero are left out of the legend)."""
+    bottom = [0.0] * len(xs)
+    for name, vals in layers.items():
+        if not any(vals):
+            continue
+        ax.bar(xs, vals, bottom=bottom, color=colours.get(name, "#999999"), label=name, width=0.6)
+        bottom = [a + b for a, b in zip(bottom, vals, strict=True)]
+    ax.set_ylim(0, max(bottom, default=0.0) * 1.12 or 1.0)
+
+
+def _legend_right(ax: Any) -> None:
+    """The legend outside the axes, on the right, so it never covers a bar."""
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def chart_fleet_by_period(periods: list[Any]) -> Markup:
+    """Owned and rented units in service per period, stacked by role (idle units in grey)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.4, 3.0))
+    xs = _period_ticks(ax, periods)
+    roles = [*ROLE_COLOURS, "idle"]
+    layers = {r: [float(sum(f.quantity for f in s.fleet if f.role == r)) for s in periods] for r in roles}
+    _stacked_bars(ax, xs, layers, {**ROLE_COLOURS, "idle": IDLE_COLOUR})
+    ax.set_ylabel("units in service (count)")
+    ax.spines[["top", "right"]].set_visible(False)
+    _legend_right(ax)
+    ax.set_title("Fleet by period (units of every item, by role)")
+    return _svg(fig)
+
+
+def chart_spend_by_period(periods: list[Any], view: str) -> Markup:
+    """Spend per period stacked by role (USD million, the scenario's cost view), each period's own
+    budget marked when the budget is per period."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.4, 3.0))
+    xs = _period_ticks(ax, periods)
+    layers = {r: [s.spend_by_role_usd.get(r, 0.0) / 1e6 for s in periods] for r in ROLE_COLOURS}
+    _stacked_bars(ax, xs, layers, ROLE_COLOURS)
+    budgets = [(x, s.budget_usd / 1e6) for x, s in zip(xs, periods, strict=True) if s.budget_usd is not None]
+    if budgets:
+        ax.plot(*zip(*budgets, strict=True), "_", color="#C44E52", ms=28, mew=2, label="period budget")
+        ax.set_ylim(0, max(ax.get_ylim()[1], 1.12 * max(b for _, b in budgets)))
+    ax.set_ylabel(f"USD million ({label(view)} view, capex + opex)")
+    ax.spines[["top", "right"]].set_visible(False)
+    _legend_right(ax)
+    ax.set_title("Spend per period by role")
+    return _svg(fig)
+
+
+def chart_alpha_by_period(periods: list[Any]) -> Markup:
+    """alpha_t per period as bars against its floor floor_t as a step line."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.4, 3.0))
+    xs = _period_ticks(ax, periods)
+    alphas = [0.0 if s.alpha is None else s.alpha for s in periods]
+    floors = [s.alpha_floor for s in periods]
+    ax.bar(xs, alphas, color="#55A868", width=0.6, label="alpha_t achieved")
+    edges = [xs[0] - 0.5, *[x + 0.5 for x in xs]]
+    ax.stairs(floors, edges, color="#C44E52", ls="--", lw=1.6, baseline=None, label="floor_t")
+    ax.set_ylim(0, min(1.0, 1.25 * max([*alphas, *floors, 0.01])))
+    ax.set_ylabel("alpha_t, exogenous share (fraction)")
+    ax.spines[["top", "right"]].set_visible(False)
+    _legend_right(ax)
+    ax.set_title("Grounding per period: alpha_t against its floor")
+    return _svg(fig)

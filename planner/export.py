@@ -17,6 +17,21 @@ Workbook sheets:
 * **Assumptions**: every scenario parameter with its unit.
 * **Sources**: every catalog figure of the items bought, with basis, source, date and origin.
 
+A periodised plan (``plan.periods`` not empty) adds, after Summary:
+
+* **Periods**: one row per period: dates, alpha against its floor, budget, capex, opex, total
+  (capex + opex, a formula), cash and amortised cost, discount factor, progress, power and spend by
+  role, with a totals row of live SUMs.
+* **Orders**: the order calendar, one row per order (extended capital = quantity x unit capital, a
+  formula) and a total.
+* **Fleet**: the units of each line serving each role in each period.
+
+Its Summary totals are formulas over the Periods totals row; its Line items hold the plan's
+aggregate figures over all periods (unit = extended / quantity), so their unit and extended money
+is written as values (not products, which would drift by rounding), the per-unit component columns
+are left empty (a unit's cost differs by period; see Periods and Orders) and Cost components holds
+the plan's totals by component as values.
+
 Text that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) is written as text: in XLSX as a string cell with the quote-prefix style, in CSV
 with a leading apostrophe (the OWASP CSV-injection rule). Numbers are numbers, dates are dates.
@@ -34,7 +49,7 @@ from typing import Any
 
 from .escape import CSV_LINE_END, FORMULA_PREFIXES, spreadsheet_text, xlsx_text
 from .present import headline
-from .result import ROLES, Plan
+from .result import ROLES, OrderRow, PeriodSection, Plan
 from .scenario import scenario_parameters
 from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, OPEX_COMPONENTS
 
@@ -260,6 +275,21 @@ def _line_cell(sh: Sheet, r: int, c: int, row: dict[str, Any], key: str, kind: s
         sh.value(r, c, row.get(key), LINE_FORMATS.get(key, "num"))
 
 
+# Line items money of a periodised plan written as values: aggregates over the periods (see module doc).
+PERIODIC_VALUES = {"extended_price_usd", "extended_capital_usd", "extended_opex_usd", *SUM_FORMULAS}
+PERIODIC_NOTE = "periodised plan: the figure over all periods as solved, a value; unit figures are extended / quantity"
+
+
+def _periodic_line_cell(sh: Sheet, r: int, c: int, row: dict[str, Any], key: str, kind: str, col: dict[str, str]) -> None:
+    """One Line items cell of a periodised plan: money as values, no per-unit components, else as one period."""
+    if key.startswith("c_"):
+        return
+    if key in PERIODIC_VALUES:
+        sh.value(r, c, row.get(key), "usd_cents" if key.startswith("unit_") else "usd")
+    else:
+        _line_cell(sh, r, c, row, key, kind, col)
+
+
 def _unsplit(row: dict[str, Any]) -> bool:
     """A unit price that is not device + host share (audit reviewers, whose price is 0)."""
     return abs(row["unit_price_usd"] - row["unit_device_price_usd"] - row["unit_host_share_usd"]) > 1e-6 * max(1.0, row["unit_price_usd"])
@@ -272,9 +302,19 @@ def _line_items_sheet(wb: Any, title: str, plan: Plan) -> tuple[dict[str, str], 
     widths = {"id": 28, "vendor": 14, "name": 40, "price_source": 60, "price_origin": 24}
     sh.header([h for h, _, _ in LINE_COLUMNS], {i: widths.get(key, 16) for i, (_, key, _) in enumerate(LINE_COLUMNS)})
     rows = line_rows(plan)
+    cell = _periodic_line_cell if plan.periods else _line_cell
     for r, row in enumerate(rows, start=1):
         for c, (_, key, kind) in enumerate(LINE_COLUMNS):
-            _line_cell(sh, r, c, row, key, kind, col)
+            cell(sh, r, c, row, key, kind, col)
+    if plan.periods:
+        for c, (_, key, _) in enumerate(LINE_COLUMNS):
+            if key in PERIODIC_VALUES or key.startswith("c_"):
+                note = (
+                    "periodised plan: empty (a unit's cost differs by period; see Periods and Orders)"
+                    if key.startswith("c_")
+                    else PERIODIC_NOTE
+                )
+                sh.ws.write_comment(0, c, note)
     sh.filter(len(rows), len(LINE_COLUMNS))
     return col, max(2, len(rows) + 1)
 
@@ -304,7 +344,7 @@ def _summary_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> None:
     (each with its value), then the plan's headline figures as solved."""
     sh = Sheet(wb, "Summary")
     sh.header(["role", "capex (USD)", "opex (USD)", "total (USD)"], {0: 36, 1: 20, 2: 20, 3: 20})
-    tot = _role_rows(sh, plan, col, last)
+    tot = _periodic_role_rows(sh, plan) if plan.periods else _role_rows(sh, plan, col, last)
     spent = sum(plan.spend_by_role_usd.values())
     sh.text(tot + 2, 0, "budget")
     sh.value(tot + 2, 3, float(plan.budget_usd), "usd")
@@ -316,6 +356,31 @@ def _summary_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> None:
     for j, fig in enumerate(figures, start=tot + 5):
         sh.text(j, 0, fig.label)
         sh.value(j, 3, fig.value, SUMMARY_FORMATS.get(fig.key, "num"))
+    if plan.periods:
+        sh.text(tot + 6 + len(figures), 0, SUMMARY_PERIODIC_NOTE)
+
+
+SUMMARY_PERIODIC_NOTE = (
+    "note: a periodised plan: each role's total and the totals row are formulas over the Periods sheet's totals; "
+    "capex and opex by role are the plan's figures as solved (values)"
+)
+
+
+def _periodic_role_rows(sh: Sheet, plan: Plan) -> int:
+    """Capex and opex per role as solved (values), each role's total and the totals row as formulas
+    over the Periods totals row; returns the total row (0-based)."""
+    ref = _period_total_refs(plan)
+    for r, role in enumerate(ROLES, start=1):
+        sh.text(r, 0, role)
+        sh.value(r, 1, plan.spend_by_role_capex_usd[role], "usd")
+        sh.value(r, 2, plan.spend_by_role_opex_usd[role], "usd")
+        sh.formula(r, 3, f"={ref[f'role_{role}']}", sum(p.spend_by_role_usd.get(role, 0.0) for p in plan.periods), "usd")
+    tot = len(ROLES) + 1
+    sh.text(tot, 0, "total", "bold")
+    totals = _period_totals(plan)
+    for c, key in enumerate(("capex", "opex", "total"), start=1):
+        sh.formula(tot, c, f"={ref[key]}", totals[key], "bold_usd")
+    return tot
 
 
 SUMMARY_FORMATS = {
@@ -384,11 +449,172 @@ def _components_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> No
         unit = f"'Line items'!${col[f'c_{k}']}$2:${col[f'c_{k}']}${last}"
         sh.text(r, 0, k)
         sh.text(r, 1, "capital" if k in CAPITAL_COMPONENTS else "opex")
-        sh.formula(r, 2, f"=SUMPRODUCT({qty},{unit})", plan.cost_usd.components.get(k, 0.0), "usd")
-        sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view)")
+        if plan.periods:
+            sh.value(r, 2, plan.cost_usd.components.get(k, 0.0), "usd")
+            sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view; sum over the periods as solved, a value)")
+        else:
+            sh.formula(r, 2, f"=SUMPRODUCT({qty},{unit})", plan.cost_usd.components.get(k, 0.0), "usd")
+            sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view)")
     tot = len(COMPONENTS) + 1
     sh.text(tot, 0, "total", "bold")
     sh.formula(tot, 2, f"=SUM(C2:C{tot})", plan.cost_usd.total, "bold_usd")
+
+
+# ------------------------------------------------------------------------------ periodised plans
+
+PERIOD_MONEY = ("budget", "capex", "opex", "total", "cash", "amortised")
+
+
+def _period_columns(plan: Plan) -> list[tuple[str, str, str]]:
+    """Periods columns: (header, key, format); money in the scenario's cost view unless named."""
+    view = plan.cost_usd.view
+    return [
+        ("period (0-based index)", "index", "int"),
+        ("start", "start", "date"),
+        ("end", "end", "date"),
+        ("years", "years", "num"),
+        ("alpha", "alpha", "share"),
+        ("alpha floor", "alpha_floor", "share"),
+        ("budget (USD)", "budget", "usd"),
+        (f"capex, {view} view (USD)", "capex", "usd"),
+        ("opex (USD)", "opex", "usd"),
+        ("total, capex + opex (USD)", "total", "usd"),
+        ("cash view (USD)", "cash", "usd"),
+        ("amortised view (USD)", "amortised", "usd"),
+        ("discount factor", "discount_factor", "share"),
+        ("progress", "progress", "x"),
+        ("facility power (kW)", "facility_kw", "kw"),
+        ("power cap (kW)", "power_cap_kw", "kw"),
+        *[(f"{role}, {view} view (USD)", f"role_{role}", "usd") for role in ROLES],
+    ]
+
+
+def _period_value(p: PeriodSection, key: str) -> Any:
+    """One Periods cell's value: dates as dates, missing as None."""
+    if key in ("start", "end"):
+        return _date(getattr(p, key))
+    if key in ("capex", "opex", "total"):
+        return getattr(p.cost_usd, key)
+    if key.startswith("role_"):
+        return p.spend_by_role_usd.get(key.removeprefix("role_"), 0.0)
+    return getattr(p, {"budget": "budget_usd", "cash": "cash_usd", "amortised": "amortised_usd"}.get(key, key))
+
+
+def _period_letters(plan: Plan) -> dict[str, str]:
+    """Periods column letters by key."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    return {key: xl_col_to_name(i) for i, (_, key, _) in enumerate(_period_columns(plan))}
+
+
+def _period_money_keys(plan: Plan) -> list[str]:
+    """Periods columns with a total: money, the budget only when every period has one."""
+    keys = [*PERIOD_MONEY, *(f"role_{role}" for role in ROLES)]
+    return [k for k in keys if k != "budget" or all(p.budget_usd is not None for p in plan.periods)]
+
+
+def _period_totals(plan: Plan) -> dict[str, float]:
+    """The Periods totals row's values by key."""
+    return {k: sum(float(_period_value(p, k) or 0.0) for p in plan.periods) for k in _period_money_keys(plan)}
+
+
+def _period_total_refs(plan: Plan) -> dict[str, str]:
+    """Absolute references to the Periods totals row's cells by key (for the Summary)."""
+    letters, row = _period_letters(plan), len(plan.periods) + 2
+    return {k: f"'Periods'!${letters[k]}${row}" for k in _period_money_keys(plan)}
+
+
+def _periods_sheet(wb: Any, plan: Plan) -> None:
+    """One row per period, total = capex + opex as a formula, and a totals row of live SUMs."""
+    sh = Sheet(wb, "Periods")
+    columns, letters = _period_columns(plan), _period_letters(plan)
+    sh.header([h for h, _, _ in columns], {i: 20 for i in range(len(columns))})
+    for r, p in enumerate(plan.periods, start=1):
+        for c, (_, key, fmt) in enumerate(columns):
+            if key == "total":
+                sh.formula(r, c, f"={letters['capex']}{r + 1}+{letters['opex']}{r + 1}", p.cost_usd.capex + p.cost_usd.opex, fmt)
+            else:
+                sh.value(r, c, _period_value(p, key), fmt)
+    tot, totals = len(plan.periods) + 1, _period_totals(plan)
+    sh.text(tot, 0, "total", "bold")
+    for c, (_, key, _) in enumerate(columns):
+        if key in totals:
+            sh.formula(tot, c, f"=SUM({letters[key]}2:{letters[key]}{tot})", totals[key], "bold_usd")
+    sh.filter(len(plan.periods), len(columns))
+
+
+ORDER_COLUMNS: list[tuple[str, str, str]] = [
+    ("item id", "id", "text"),
+    ("role", "role", "text"),
+    ("quantity", "quantity", "int"),
+    ("order-by date", "order_by", "date"),
+    ("delivery date", "delivery", "date"),
+    ("period (0-based index; the first it serves)", "period", "int"),
+    ("period start", "period_start", "date"),
+    ("order period (0-based index; empty: before the plan)", "order_period", "int"),
+    ("retires (first day out of service)", "retires", "date"),
+    ("lifetime (years)", "lifetime_years", "num"),
+    ("unit price (USD)", "unit_price_usd", "usd_cents"),
+    ("unit capital (USD)", "unit_capital_usd", "usd_cents"),
+    ("extended capital (USD)", "extended_capital_usd", "usd"),
+    ("late", "late", "text"),
+]
+
+
+def _order_record(plan: Plan, o: OrderRow) -> dict[str, Any]:
+    """An order's cells by key: dates as dates, the late flag as text."""
+    rec = dataclasses.asdict(o)
+    return {
+        **rec,
+        **{k: _date(rec[k]) for k in ("order_by", "delivery", "retires")},
+        "period_start": _date(plan.periods[o.period].start),
+        "late": "late" if o.late else "",
+    }
+
+
+def _orders_sheet(wb: Any, plan: Plan) -> None:
+    """The order calendar: extended capital = quantity x unit capital (a formula), a total of live SUM."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    sh = Sheet(wb, "Orders")
+    letters = {key: xl_col_to_name(i) for i, (_, key, _) in enumerate(ORDER_COLUMNS)}
+    sh.header([h for h, _, _ in ORDER_COLUMNS], {0: 28, 5: 20, 7: 24, 8: 20})
+    for r, o in enumerate(plan.orders, start=1):
+        rec = _order_record(plan, o)
+        for c, (_, key, kind) in enumerate(ORDER_COLUMNS):
+            if key == "extended_capital_usd":
+                sh.formula(
+                    r, c, f"={letters['quantity']}{r + 1}*{letters['unit_capital_usd']}{r + 1}", o.quantity * o.unit_capital_usd, kind
+                )
+            elif kind == "text":
+                sh.text(r, c, rec[key])
+            else:
+                sh.value(r, c, rec[key], kind)
+    tot = len(plan.orders) + 1
+    ext = ORDER_COLUMNS.index(("extended capital (USD)", "extended_capital_usd", "usd"))
+    sh.text(tot, 0, "total", "bold")
+    value = sum(o.quantity * o.unit_capital_usd for o in plan.orders)
+    sh.formula(tot, ext, f"=SUM({letters['extended_capital_usd']}2:{letters['extended_capital_usd']}{tot})", value, "bold_usd")
+    sh.filter(len(plan.orders), len(ORDER_COLUMNS))
+
+
+FLEET_HEADERS = ["period (0-based index)", "period start", "line id", "role (idle: in service, serving no role)", "quantity"]
+
+
+def _fleet_sheet(wb: Any, plan: Plan) -> None:
+    """Units of each line serving each role in each period (one row per period, line and role)."""
+    sh = Sheet(wb, "Fleet")
+    sh.header(FLEET_HEADERS, {2: 36, 3: 36})
+    r = 1
+    for p in plan.periods:
+        for row in p.fleet:
+            sh.value(r, 0, p.index, "int")
+            sh.value(r, 1, _date(p.start))
+            sh.text(r, 2, row.id)
+            sh.text(r, 3, row.role)
+            sh.value(r, 4, row.quantity, "int")
+            r += 1
+    sh.filter(r - 1, len(FLEET_HEADERS))
 
 
 def write_xlsx(plan: Plan, path: Path) -> None:
@@ -398,6 +624,10 @@ def write_xlsx(plan: Plan, path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
     col, last = _line_items_sheet(wb, "Line items", plan)
     _summary_sheet(wb, plan, col, last)
+    if plan.periods:
+        _periods_sheet(wb, plan)
+        _orders_sheet(wb, plan)
+        _fleet_sheet(wb, plan)
     _components_sheet(wb, plan, col, last)
     _assumptions_sheet(wb, plan)
     _sources_sheet(wb, plan)
@@ -453,8 +683,12 @@ def _comparison_row(wb: Any, sh: Sheet, i: int, run: Any, baseline: str) -> None
     sh.text(i, 2, p.status.value)
     sh.text(i, 3, title)
     capex, opex = p.cost_usd.capex, p.cost_usd.opex
-    sh.formula(i, 4, f"=SUM({ref}!{col['extended_capital_usd']}2:{col['extended_capital_usd']}{last})", capex, "usd")
-    sh.formula(i, 5, f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})", opex, "usd")
+    if p.periods:  # its line items do not sum to its totals (see the module doc): the totals as solved
+        sh.value(i, 4, capex, "usd")
+        sh.value(i, 5, opex, "usd")
+    else:
+        sh.formula(i, 4, f"=SUM({ref}!{col['extended_capital_usd']}2:{col['extended_capital_usd']}{last})", capex, "usd")
+        sh.formula(i, 5, f"=SUM({ref}!{col['extended_opex_usd']}2:{col['extended_opex_usd']}{last})", opex, "usd")
     sh.formula(i, 6, f"=E{r}+F{r}", capex + opex, "usd")
     sh.value(i, 7, float(p.budget_usd), "usd")
     sh.formula(i, 8, f"=H{r}-G{r}", p.budget_usd - capex - opex, "usd")

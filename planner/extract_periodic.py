@@ -23,7 +23,7 @@ from .costs import capital_recovery_factor, discount_factor
 from .extract import REGIME_NOTES, extract, purchase_counts, regime
 from .extract_costs import spend_by_mode
 from .model.types import MUSD
-from .periodic import PeriodicModel, PeriodicSolve, Vintage, price_factor, value
+from .periodic import PeriodicModel, PeriodicSolve, Vintage, lead_time_weeks, price_factor, value
 from .result import (
     ROLES,
     CostUSD,
@@ -44,7 +44,6 @@ from .result import (
 )
 from .solve import SolveResult, SolveStatus
 from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS
-from .timeline import lead_weeks
 
 Key = tuple[str, int]  # (item, delivery period)
 
@@ -122,7 +121,7 @@ class Ledger:
     by_role: list[dict[str, float]]  # role -> USD (capital and opex)
     capex_by_role: list[dict[str, float]]
     opex_by_role: list[dict[str, float]]
-    by_item: dict[tuple[str, str], dict[str, float]]  # (line, role) -> {"capital", "opex"}
+    by_line: dict[str, dict[str, float]]  # line (owned: catalog id; rented: offer id) -> component -> USD
 
 
 def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
@@ -159,20 +158,27 @@ def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
                 continue
             rent = {k: q * x for k, x in opex_components_usd(pm, row, t).items()}
             _book(led, t, {role: 1.0}, {"capital": {}, "opex": rent}, line)
-        uplift = fabric_usd(pm, t, view)
-        if uplift:
-            acc = {r: q for (i, r), q in counts.items() if pm.models[t].inp.rows[i]["category"] == "accelerator"}
-            total = sum(acc.values()) or 1
-            shares = {r: q / total for r, q in acc.items()} or {"training": 1.0}
-            _book(led, t, _merge(shares), {"capital": {"network": uplift}, "opex": {}}, None)
+        _book_fabric(pm, led, t, counts, fabric_usd(pm, t, view))
     return led
 
 
-def _merge(shares: dict[str, float]) -> dict[str, float]:
-    out: dict[str, float] = defaultdict(float)
-    for r, x in shares.items():
-        out[r] += x
-    return dict(out)
+def _book_fabric(pm: PeriodicModel, led: Ledger, t: int, counts: dict[tuple[str, str], int], uplift_usd: float) -> None:
+    """The period's three-tier uplift, shared by the owned accelerator units serving in it (it is
+    paid per owned device), to their lines and roles."""
+    if not uplift_usd:
+        return
+    rows = pm.models[t].inp.rows
+    devices = {
+        k: q * float(rows[k[0]]["devices_per_unit"])
+        for k, q in counts.items()
+        if rows[k[0]]["category"] == "accelerator" and rows[k[0]]["mode"] == "own"
+    }
+    total = sum(devices.values())
+    if not total:  # paid for a peak reached earlier (cash view): on the lines' main roles, by owned fleet
+        _book(led, t, {"training": 1.0}, {"capital": {"network": uplift_usd}, "opex": {}}, None)
+        return
+    for (line, role), d in devices.items():
+        _book(led, t, {role: 1.0}, {"capital": {"network": uplift_usd * d / total}, "opex": {}}, line)
 
 
 def _shares(pm: PeriodicModel, counts: dict[tuple[str, str], int], item_id: str, t: int) -> dict[str, float]:
@@ -189,7 +195,7 @@ def _book(led: Ledger, t: int, shares: dict[str, float], charges: dict[str, Any]
                 led.by_role[t][role] += share * x
                 (led.capex_by_role if part == "capital" else led.opex_by_role)[t][role] += share * x
                 if line is not None:
-                    led.by_item[(line, role)][part] += share * x
+                    led.by_line[line][k] += share * x
 
 
 def totals(comps: dict[str, float]) -> tuple[float, float]:
@@ -299,62 +305,67 @@ def order_rows(pm: PeriodicModel, placed: dict[Key, int]) -> tuple[OrderRow, ...
 
 
 def line_items(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger) -> tuple[LineItem, ...]:
-    """One line per (owned item, role of its orders) with every unit ordered, and per rented line
-    and role with its peak count; money over the whole plan in the scenario's view."""
-    first: dict[tuple[str, str], LineItem] = {}
-    quantity: dict[tuple[str, str], int] = defaultdict(int)
-    for (item_id, u), q in sorted(placed.items(), key=lambda kv: kv[0][1]):
-        role = main_role(pm, item_id, u)
-        quantity[(item_id, role)] += q
-        first.setdefault((item_id, role), _template(plans, item_id, role, u))
-    for plan_t in plans:
-        for li in plan_t.items:
-            if li.mode != "own" and li.offer_id is not None:
-                key = (li.offer_id, li.role)
-                if li.quantity > quantity.get(key, 0):
-                    quantity[key] = li.quantity
-                first.setdefault(key, li)
+    """One line per owned item with every unit ordered, and one per rented line with its peak
+    count, each in the role it serves most (unit-periods); money over the whole plan in the
+    scenario's view, by component, so that the lines add up to the plan's totals."""
+    usage: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    peak: dict[str, int] = defaultdict(int)
+    for t in range(len(plans)):
+        per_line: dict[str, int] = defaultdict(int)
+        for (line, role), q in fleet(pm, t).items():
+            usage[line][role] += q * pm.periods[t].years
+            per_line[line] += q
+        for line, q in per_line.items():
+            peak[line] = max(peak[line], q)
+    ordered: dict[str, int] = defaultdict(int)
+    for (item_id, _), q in placed.items():
+        ordered[item_id] += q
     out = []
-    for key, li in first.items():
-        q = quantity[key]
-        money = led.by_item.get(key, {})
-        capital, opex = money.get("capital", 0.0), money.get("opex", 0.0)
-        orders = [pm.vintages[k] for k in placed if k[0] == key[0]]
-        out.append(
-            dataclasses.replace(
-                li,
-                quantity=q,
-                unit_price_usd=capital / q if q else 0.0,
-                extended_price_usd=capital,
-                unit_opex_usd=opex / q if q else 0.0,
-                extended_opex_usd=opex,
-                extended_capital_usd=capital,
-                unit_capital_usd=capital / q if q else 0.0,
-                unit_cost_usd=(capital + opex) / q if q else 0.0,
-                extended_cost_usd=capital + opex,
-                power_kw=li.power_kw / max(li.quantity, 1) * q,
-                facility_kw=li.facility_kw / max(li.quantity, 1) * q,
-                order_by=min(v.order_by for v in orders).isoformat() if orders else li.order_by,
-                delivery=min(v.delivery for v in orders).isoformat() if orders else li.delivery,
-                late=any(v.late for v in orders),
-            )
-        )
+    for line in sorted(set(ordered) | set(peak)):
+        role = max(sorted(usage[line]), key=lambda r: usage[line][r]) if usage[line] else main_role(pm, line, 0)
+        q = ordered.get(line) or peak[line]
+        out.append(_priced_line(pm, plans, placed, led, line, role, q))
     order = {r: k for k, r in enumerate(ROLES)}
     return tuple(sorted(out, key=lambda li: (order[li.role], -li.extended_cost_usd)))
 
 
-def _template(plans: list[Plan], item_id: str, role: str, u: int) -> LineItem:
-    """The item's line in the first period that uses it in ``role`` (else in any role), for its
-    descriptive fields."""
-    for plan_t in [*plans[u:], *plans[:u]]:
-        for li in plan_t.items:
-            if li.id == item_id and li.mode == "own" and li.role == role:
-                return li
-    for plan_t in plans:
-        for li in plan_t.items:
-            if li.id == item_id and li.mode == "own":
-                return dataclasses.replace(li, role=role)
-    raise KeyError(item_id)  # an ordered item serves in some period (fleet links)
+def _priced_line(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger, line: str, role: str, q: int) -> LineItem:
+    """The line's descriptive fields from a period that buys it, with the plan's quantity and money."""
+    li = _template(plans, line, role)
+    comps = {k: led.by_line.get(line, {}).get(k, 0.0) for k in COMPONENTS}
+    capital, opex = totals(comps)
+    vintages = [pm.vintages[k] for k in placed if k[0] == line]
+    cash = sum(q_ * sum(pm.vintages[k].capital_usd.values()) for k, q_ in placed.items() if k[0] == line)
+    per = 1.0 / q if q else 0.0
+    return dataclasses.replace(
+        li,
+        role=role,
+        quantity=q,
+        unit_price_usd=capital * per,
+        extended_price_usd=capital,
+        unit_opex_usd=opex * per,
+        extended_opex_usd=opex,
+        unit_cost_components_usd={k: x * per for k, x in comps.items()},
+        unit_capital_usd=capital * per,
+        unit_cash_capital_usd=cash * per,
+        extended_capital_usd=capital,
+        unit_cost_usd=(capital + opex) * per,
+        extended_cost_usd=capital + opex,
+        power_kw=li.power_kw / max(li.quantity, 1) * q,
+        facility_kw=li.facility_kw / max(li.quantity, 1) * q,
+        order_by=min(v.order_by for v in vintages).isoformat() if vintages else li.order_by,
+        delivery=min(v.delivery for v in vintages).isoformat() if vintages else li.delivery,
+        late=any(v.late for v in vintages),
+    )
+
+
+def _template(plans: list[Plan], line: str, role: str) -> LineItem:
+    """The line as some period's one-period plan lists it (in ``role`` when it can), for its
+    descriptive fields (names, sources, replicas)."""
+    found = [li for p in plans for li in p.items if (li.offer_id or li.id) == line]
+    if not found:
+        raise KeyError(line)  # an ordered item serves in some period (fleet links)
+    return next((li for li in found if li.role == role), found[0])
 
 
 def token_totals(plans: list[Plan]) -> Tokens:
@@ -380,24 +391,36 @@ def cost_usd(pm: PeriodicModel, led: Ledger, budget_usd: float, view: str, purch
 
 
 def late_items(pm: PeriodicModel) -> tuple[LateItem, ...]:
-    """Items that cannot serve from the first period: the first period they can serve (the
-    earliest delivery) or, when none, their earliest delivery after the plan."""
+    """Items whose order-by date for the first period is past: left out of the periods they cannot
+    reach (``earliest_delivery`` is the first period they can serve, or after the plan when none),
+    or let in late with ``procurement.allow_late`` (``planned``)."""
     out = []
-    lead = pm.catalog.items["lead_time_weeks"] if "lead_time_weeks" in pm.catalog.items.columns else {}
-    for item_id, first in sorted(pm.unavailable.items()):
-        base = str(pm.models[0].inp.rows.get(item_id, {}).get("base_id", item_id))
-        weeks = float(pm.scenario.periods.lead_time_weeks.get(item_id, lead_weeks(lead.get(base) if hasattr(lead, "get") else None)))
-        start = pm.periods[0].start
-        order_by = start - dt.timedelta(weeks=weeks)
+    late_first = {i for (i, u), v in pm.vintages.items() if u == 0 and v.late}
+    for item_id in sorted(set(pm.unavailable) | late_first):
+        row = next(m.inp.rows[item_id] for m in pm.models if item_id in m.inp.rows)
+        weeks = lead_time_weeks(pm.scenario, item_id, pm.catalog.items.at[str(row["base_id"]), "lead_time_weeks"])
+        order_by = pm.periods[0].start - dt.timedelta(weeks=weeks)
+        first = pm.unavailable.get(item_id, 0)
         earliest = pm.periods[first].start if first is not None else pm.today + dt.timedelta(weeks=weeks)
-        out.append(LateItem(item_id, weeks, order_by.isoformat(), earliest.isoformat(), pm.scenario.procurement.allow_late))
+        out.append(LateItem(item_id, weeks, order_by.isoformat(), earliest.isoformat(), item_id in late_first))
     return tuple(out)
 
 
-def late_warning(pm: PeriodicModel, li: LateItem) -> str:
-    first = pm.unavailable.get(li.id)
-    when = f"it can serve from period {first + 1} ({li.earliest_delivery})" if first is not None else "it cannot arrive within the plan"
-    return f"{li.id} cannot arrive by {pm.periods[0].start} (lead {li.lead_time_weeks:g} weeks, order-by {li.order_by} is past); {when}"
+def late_warnings(pm: PeriodicModel, late: tuple[LateItem, ...], orders: tuple[OrderRow, ...]) -> tuple[str, ...]:
+    """One warning per late item: the first period it can serve, or the late orders planned anyway."""
+    start, out = pm.periods[0].start, []
+    for li in late:
+        head = f"{li.id} cannot arrive by {start} (lead {li.lead_time_weeks:g} weeks, order-by {li.order_by} is past)"
+        if li.planned:
+            placed = [o for o in orders if o.id == li.id and o.late]
+            if placed:
+                when = ", ".join(f"{o.quantity} for period {o.period + 1} (order-by {o.order_by})" for o in placed)
+                out.append(f"{head}; planned anyway (allow_late): {when}")
+            continue
+        first = pm.unavailable.get(li.id)
+        when = f"it can serve from period {first + 1} ({li.earliest_delivery})" if first is not None else "it cannot arrive within the plan"
+        out.append(f"{head}; {when}")
+    return tuple(out)
 
 
 def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
@@ -411,7 +434,9 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
     led = ledgers[view]
     total_budget = sum(b for b in pm.budgets_usd if b is not None) if all(b is not None for b in pm.budgets_usd) else s.budget_usd
     items = line_items(pm, plans, placed, led)
-    purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items())
+    purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items()) + sum(
+        fabric_usd(pm, t, "cash") for t in range(len(pm.periods))
+    )
     cost = cost_usd(pm, led, total_budget, view, purchase)
     tokens = token_totals(plans)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
@@ -424,6 +449,7 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
     last, peak = plans[-1], max(plans, key=lambda p: p.power_kw.facility_kw)
     reg = regime(floor, alpha)
     late = late_items(pm)
+    orders = order_rows(pm, placed)
     status = PlanStatus.OPTIMAL if r.status == SolveStatus.OPTIMAL else PlanStatus.FEASIBLE
     progress_value = value(pm.progress) if s.objective == "max-progress" else None
     weights = {**last.objective.weights, "lp_bound": r.bound, "proven_gap": r.gap, "fabric_tiers": r.fabric_tiers, "stages": r.steps}
@@ -458,13 +484,13 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
             solver_objective=r.objective,
         ),
         solver=SolverInfo(r.solver, r.status.value, len(pm.problem.variables()), len(pm.problem.constraints)),
-        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)) + tuple(late_warning(pm, li) for li in late),
+        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)) + late_warnings(pm, late, orders),
         dominated_items=dict(pm.dominated),
         assumptions=s.to_flat(),
         scenario=s,
         spend_by_mode_usd=spend_by_mode(items),
         late_items=late,
         periods=period_sections(pm, plans, ledgers, placed),
-        orders=order_rows(pm, placed),
+        orders=orders,
         cost_views=cost_views(pm, placed, ledgers),
     )

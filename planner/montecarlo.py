@@ -543,6 +543,9 @@ def montecarlo(
     """Draw ``samples`` worlds from ``scenario.uncertainty`` and evaluate ``plan`` in each."""
     import time
 
+    if scenario.periods.active:
+        raise ScenarioError("plan montecarlo evaluates a one-period plan; drop the periods block to sample it", field="periods")
+
     from .executor import Executor
 
     t0 = time.perf_counter()

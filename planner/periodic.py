@@ -48,7 +48,7 @@ from .costs import book_value_usd, capital_recovery_factor, discount_factor
 from .errors import ScenarioError
 from .model import BuiltModel, ModelInput, build_model
 from .model.types import MUSD
-from .periods import Period, by_key, grid, value_in
+from .periods import Period, add_years, by_key, grid, value_in
 from .physics import speedup_curve
 from .scenario import Scenario
 from .solve import SolveStatus, solve
@@ -100,6 +100,7 @@ class PeriodicModel:
     budgets_usd: list[float | None]  # per-period caps (None when the budget is a total)
     unavailable: dict[str, int | None] = field(default_factory=dict)  # item -> first period it can serve (None: none)
     dominated: dict[str, str] = field(default_factory=dict)  # items left out: {dropped: dominating}
+    tie_break_per_musd: float = 0.0  # progress given up per MUSD of net present cost to break ties (set by the solve)
     today: dt.date = field(default_factory=dt.date.today)
 
 
@@ -225,7 +226,7 @@ def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[
         period=u,
         order_by=order_by,
         delivery=delivery,
-        retires=delivery + dt.timedelta(days=round(life * 365.25)),
+        retires=add_years(delivery, life),
         late=order_by < today,
         lifetime_years=life,
         unit_price_usd=price,
@@ -312,6 +313,8 @@ def _period_model(
         fabric_tiers=fabric_tiers,
     )
     m = build_model(inp)
+    for v in m.lots.values():  # in a periodic plan the order multiple applies to orders, not to a period's roles
+        v.cat = pulp.LpContinuous
     for v in m.problem.variables():
         v.name = f"t{t}_{v.name}"
     for name, info in m.constraints.items():
@@ -543,12 +546,27 @@ class PeriodicSolve:
     steps: int  # MILPs solved
 
 
+COST_TIE_BREAK = 1e-3  # max-progress: the whole budget is worth at most this share of the plan's progress
+
+
 def score(pm: PeriodicModel) -> pulp.LpAffineExpression:
-    """What the solve maximises: ``sum_t d_t P_t - w x NPC`` (max-progress, ``w`` =
+    """The scenario's objective, maximised: ``sum_t d_t P_t - w x NPC`` (max-progress, ``w`` =
     ``procurement.min_progress_per_musd``) or ``-NPC`` (min-cost)."""
     if pm.scenario.objective == "max-progress":
         return pm.progress - pm.scenario.procurement.min_progress_per_musd * pm.net_cost_musd
     return -1.0 * pm.net_cost_musd
+
+
+def set_objective(pm: PeriodicModel, bound: float | None) -> None:
+    """Maximise :func:`score` less a cost tie-break: ``e x NPC`` with ``e = COST_TIE_BREAK x bound
+    / budget (MUSD)`` for max-progress, so that of two plans within 0.1% of the same progress the
+    cheaper wins (the one-period plan's lexicographic cost stage, as one weighted objective:
+    hardware nobody uses is never bought)."""
+    if bound is not None and pm.scenario.objective == "max-progress":
+        budget_musd = sum(b or 0.0 for b in pm.budgets_usd) or pm.scenario.budget_usd
+        pm.tie_break_per_musd = COST_TIE_BREAK * abs(bound) / max(budget_musd / MUSD, 1e-9)
+    pm.problem.sense = pulp.LpMaximize
+    pm.problem.setObjective(score(pm) - pm.tie_break_per_musd * pm.net_cost_musd)
 
 
 def operations(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
@@ -576,15 +594,10 @@ def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
     2. orders fixed, every period's :func:`operations` integer: the final MILP.
 
     Role counts take whole units only in stage 2 (a unit ordered serves some role; which one is an
-    operating choice) and a period's own lots of role counts are relaxed for good: in a periodic
-    plan the order multiple applies to orders. The result is a plan, not a proof of optimality: its
+    operating choice). The result is a plan, not a proof of optimality: its
     ``gap`` against the LP bound is the proven one."""
     s = pm.scenario
-    pm.problem.sense = pulp.LpMaximize
-    pm.problem.setObjective(score(pm))
-    for m in pm.models:
-        for v in m.lots.values():
-            v.cat = pulp.LpContinuous
+    set_objective(pm, None)
     groups = [decisions(pm, t) for t in range(len(pm.models))]
     ops = [v for t in range(len(pm.models)) for v in operations(pm, t) if v.cat == pulp.LpInteger]
     for v in ops + [v for g in groups for v in g]:
@@ -593,6 +606,7 @@ def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
     seconds, steps = lp.seconds, 1
     if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or lp.objective is None:
         return PeriodicSolve(lp.status, lp.solver, seconds, None, None, None, None, steps)
+    set_objective(pm, lp.objective)
     status = SolveStatus.OPTIMAL
     for group in [*groups, ops]:
         for v in group:
@@ -612,14 +626,39 @@ def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
     return PeriodicSolve(status, lp.solver, seconds, found, lp.objective, gap, None, steps)
 
 
+EXACT_MAX_INTEGERS = 150  # a model with at most this many integers is solved as one MILP (tiny cases: exact, hand-checkable)
+
+
+def solve_exact(pm: PeriodicModel) -> PeriodicSolve:
+    """The whole MILP at once, proven within ``periods.mip_gap`` (small models only)."""
+    s = pm.scenario
+    bound = lp_bound(pm)
+    if bound is None:
+        return PeriodicSolve(SolveStatus.INFEASIBLE, s.solver, 0.0, None, None, None, None, 1)
+    set_objective(pm, bound)
+    r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
+    if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return PeriodicSolve(r.status, r.solver, r.seconds, None, bound, None, None, 2)
+    found = value(score(pm))
+    gap = max(0.0, (bound - found) / max(abs(bound), 1e-9))
+    return PeriodicSolve(r.status, r.solver, r.seconds, found, bound, gap, None, 2)
+
+
+def solve_one(pm: PeriodicModel) -> PeriodicSolve:
+    """:func:`solve_exact` for a model with at most :data:`EXACT_MAX_INTEGERS` integers, else :func:`relax_and_fix`."""
+    integers = sum(1 for v in pm.problem.variables() if v.cat == pulp.LpInteger)
+    return solve_exact(pm) if integers <= EXACT_MAX_INTEGERS else relax_and_fix(pm)
+
+
 def lp_bound(pm: PeriodicModel) -> float | None:
     """The LP relaxation's :func:`score` (None when it has no solution); the model is left as built."""
     ints = [v for v in pm.problem.variables() if v.cat == pulp.LpInteger]
     for v in ints:
         v.cat = pulp.LpContinuous
-    pm.problem.sense = pulp.LpMaximize
-    pm.problem.setObjective(score(pm))
+    tie, pm.tie_break_per_musd = pm.tie_break_per_musd, 0.0
+    set_objective(pm, None)
     r = solve(pm.problem, pm.scenario.solver)
+    pm.tie_break_per_musd = tie
     for v in ints:
         v.cat = pulp.LpInteger
     return r.objective if r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None
@@ -632,7 +671,7 @@ def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None
     first, the other only when its bound beats that plan by more than the MIP gap."""
     three = build_periodic(s, catalog, today=today, fabric_tiers=3)
     if not any(m.fabric for m in three.models):
-        return three, relax_and_fix(three)
+        return three, solve_one(three)
     two = build_periodic(s, catalog, today=today, fabric_tiers=2)
     cases = sorted(((lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))), key=lambda c: -math.inf if c[0] is None else -c[0])
     best: tuple[PeriodicModel, PeriodicSolve] | None = None
@@ -642,12 +681,12 @@ def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None
             continue
         if best is not None and best[1].objective is not None and bound <= best[1].objective + s.periods.mip_gap * abs(bound):
             break
-        r = relax_and_fix(pm)
+        r = solve_one(pm)
         seconds, steps = seconds + r.seconds, steps + r.steps
         if r.objective is not None and (best is None or best[1].objective is None or r.objective > best[1].objective):
             best = (pm, dataclasses.replace(r, fabric_tiers=tiers))
     if best is None:
-        return three, relax_and_fix(three)
+        return three, solve_one(three)
     bound = max(b for b, _, _ in cases if b is not None)
     found = best[1].objective or 0.0
     gap = max(0.0, (bound - found) / max(abs(bound), 1e-9))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .result import ROLES, Plan
+from .result import ROLES, PeriodSection, Plan
 
 # -------------------------------------------------------------------------------------------- formats
 
@@ -178,14 +178,29 @@ def _by_component(p: Plan, key: str) -> str:
 
 
 def late_text(p: Plan) -> str:
-    """Items that cannot arrive by the start date: left out, or let in with --allow-late."""
+    """Items that cannot arrive by the start date (a periodised plan: its first period's start, and
+    the period each item can serve from): left out, or let in with --allow-late."""
     if not p.late_items:
         return ""
     what = "let in anyway (--allow-late)" if p.late_items[0].planned else "left out (--allow-late lets them in)"
+    if p.periods:
+        listed = "; ".join(
+            f"{x.id} ({x.lead_time_weeks:g} weeks: order-by {x.order_by}, {serves_from(p, x.earliest_delivery)})" for x in p.late_items
+        )
+        return f"Cannot arrive by {p.periods[0].start} (the first period's start), {what}: {listed}."
     listed = "; ".join(
         f"{x.id} ({x.lead_time_weeks:g} weeks: order-by {x.order_by}, earliest delivery {x.earliest_delivery})" for x in p.late_items
     )
     return f"Cannot arrive by {p.scenario.start_date}, {what}: {listed}."
+
+
+def serves_from(p: Plan, delivery: str) -> str:
+    """``can serve from period 2 (2028-04-01)``: the first period starting on or after ``delivery``
+    (ISO date), or that it arrives after the plan."""
+    for s in p.periods:
+        if s.start >= delivery:
+            return f"can serve from period {s.index + 1} ({s.start})"
+    return f"earliest delivery {delivery}, after the plan"
 
 
 def robust_text(p: Plan) -> str:
@@ -342,6 +357,177 @@ def training_line(p: Plan) -> str:
     )
 
 
+# -------------------------------------------------------------------------------------------- periods
+
+
+def period_label(s: PeriodSection) -> str:
+    """``1 (2027-04-01 to 2028-04-01)``: the period's number (from 1) and its dates."""
+    return f"{s.index + 1} ({s.start} to {s.end})"
+
+
+def kw_against_cap(facility_kw: float, cap_kw: float | None) -> str:
+    """``9,069 / 10,000``: facility kW against the cap; ``9,069 / no cap`` without one."""
+    return f"{num(facility_kw, 4)} / {'no cap' if cap_kw is None else num(cap_kw, 4)}"
+
+
+def period_rows(p: Plan) -> list[dict[str, str]]:
+    """One row per period: alpha against its floor, budget, cost in the scenario's view, cash and
+    amortised cost, progress and facility power against the cap; empty for a one-period plan."""
+    return [
+        {
+            "period": period_label(s),
+            "number": str(s.index + 1),
+            "start": s.start,
+            "end": s.end,
+            "alpha": num(s.alpha, 4),
+            "floor": num(s.alpha_floor, 4),
+            "budget": "total budget" if s.budget_usd is None else usd(s.budget_usd),
+            "capex": usd(s.cost_usd.capex),
+            "opex": usd(s.cost_usd.opex),
+            "total": usd(s.cost_usd.total),
+            "cash": usd(s.cash_usd),
+            "amortised": usd(s.amortised_usd),
+            "progress": num(s.progress, 5),
+            "facility_kw": kw_against_cap(s.facility_kw, s.power_cap_kw),
+            **short_money(s),
+        }
+        for s in p.periods
+    ]
+
+
+def short_money(s: PeriodSection) -> dict[str, str]:
+    """A period's money as ``USD 200.00 M`` (keys ``<name>_short``), for the narrow HTML table."""
+    c = s.cost_usd
+    money = {"capex": c.capex, "opex": c.opex, "total": c.total, "cash": s.cash_usd, "amortised": s.amortised_usd}
+    out = {f"{k}_short": usd_short(v) for k, v in money.items()}
+    out["budget_short"] = "total budget" if s.budget_usd is None else usd_short(s.budget_usd)
+    return out
+
+
+def period_columns(p: Plan) -> list[tuple[str, str]]:
+    """The Periods table's (key, label) columns; cost labels name the scenario's cost view."""
+    view = p.cost_usd.view
+    return [
+        ("period", "period"),
+        ("alpha", "alpha_t"),
+        ("floor", "floor_t"),
+        ("budget", "budget"),
+        ("capex", f"capex ({view})"),
+        ("opex", "opex"),
+        ("total", f"total ({view})"),
+        ("cash", "cash"),
+        ("amortised", "amortised"),
+        ("progress", "progress"),
+        ("facility_kw", "facility kW / cap"),
+    ]
+
+
+def order_rows(p: Plan) -> list[dict[str, str]]:
+    """The order calendar: one row per order of owned units, late orders flagged."""
+    starts = {s.index: s.start for s in p.periods}
+    return [
+        {
+            "id": o.id,
+            "quantity": f"{o.quantity:,}",
+            "role": o.role,
+            "order_by": o.order_by,
+            "delivery": o.delivery,
+            "period": f"{o.period + 1} ({starts.get(o.period, o.delivery)})",
+            "retires": o.retires,
+            "unit_price": usd(o.unit_price_usd),
+            "extended_capital": usd(o.extended_capital_usd),
+            "late": "LATE: order-by date past" if o.late else "",
+        }
+        for o in p.orders
+    ]
+
+
+ORDER_COLUMNS = [
+    ("id", "item"),
+    ("quantity", "qty"),
+    ("role", "role"),
+    ("order_by", "order by"),
+    ("delivery", "delivery"),
+    ("period", "first period served"),
+    ("retires", "retires"),
+    ("unit_price", "unit price"),
+    ("extended_capital", "extended capital"),
+    ("late", "late"),
+]
+
+
+def fleet_rows(p: Plan) -> list[dict[str, str]]:
+    """Units per (item, role) in each period (``p1``, ``p2``, ...), idle units included; blank
+    where the item serves no such role in a period."""
+    keys: dict[tuple[str, str], dict[str, str]] = {}
+    for s in p.periods:
+        for f in s.fleet:
+            row = keys.setdefault((f.id, f.role), {"id": f.id, "role": f.role})
+            row[f"p{s.index + 1}"] = f"{f.quantity:,}"
+    order = {r: i for i, r in enumerate((*ROLES, "idle"))}
+    rows = sorted(keys.values(), key=lambda r: (r["id"], order.get(r["role"], len(order)), r["role"]))
+    return [{**{f"p{s.index + 1}": "" for s in p.periods}, **r} for r in rows]
+
+
+def fleet_columns(p: Plan) -> list[tuple[str, str]]:
+    """The Fleet-by-period table's (key, label) columns: item, role, then one per period."""
+    return [("id", "item"), ("role", "role")] + [(f"p{s.index + 1}", f"period {s.index + 1} ({s.start})") for s in p.periods]
+
+
+def cost_view_rows(p: Plan) -> list[dict[str, str]]:
+    """Cash and amortised totals over the plan; the scenario's view (the budget's) marked."""
+    view = p.scenario.costs.view
+    return [
+        {
+            "view": name + (" (budget)" if name == view else ""),
+            "capex": usd(v.capex),
+            "opex": usd(v.opex),
+            "total": usd(v.total),
+            "salvage": usd(v.salvage),
+            "present_value": usd(v.present_value),
+        }
+        for name, v in p.cost_views.items()
+    ]
+
+
+COST_VIEW_COLUMNS = [
+    ("view", "view"),
+    ("capex", "capex"),
+    ("opex", "opex"),
+    ("total", "total"),
+    ("salvage", "salvage"),
+    ("present_value", "present value"),
+]
+
+
+def cost_view_note(p: Plan) -> str:
+    """One line: which view the budget applies to, and what the columns mean."""
+    if not p.cost_views:
+        return ""
+    c = p.scenario.costs
+    return (
+        f"The budget applies to the {c.view} view (costs.view). Cash charges hardware when it is paid for (periods.pay_at: "
+        f"{p.scenario.periods.pay_at}); amortised charges level capital payments while the units serve. Totals are undiscounted; "
+        f"salvage is the book value of units still in service "
+        f"at the end; present value is discounted at {pct(c.cost_of_capital)} a year to the plan's start, salvage deducted."
+    )
+
+
+def period_tables(p: Plan) -> dict[str, Any]:
+    """The sections of a periodised plan (empty rows and texts for a one-period plan)."""
+    return {
+        "period_rows": period_rows(p),
+        "period_columns": period_columns(p),
+        "order_rows": order_rows(p),
+        "order_columns": ORDER_COLUMNS,
+        "fleet_rows": fleet_rows(p),
+        "fleet_columns": fleet_columns(p),
+        "cost_view_rows": cost_view_rows(p),
+        "cost_view_columns": COST_VIEW_COLUMNS,
+        "cost_view_note": cost_view_note(p),
+    }
+
+
 def plan_tables(p: Plan) -> dict[str, Any]:
     """Every table a plan report shows, as rows of text cells."""
     return {
@@ -360,4 +546,5 @@ def plan_tables(p: Plan) -> dict[str, Any]:
         "capabilities": capability_rows(p),
         "symbols": symbol_rows(p),
         "assumptions": assumption_rows(p),
+        **period_tables(p),
     }

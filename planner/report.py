@@ -23,10 +23,13 @@ from .charts import (
     ROLE_COLOURS,
     SERIES_LABELS,
     chart_alpha,
+    chart_alpha_by_period,
+    chart_fleet_by_period,
     chart_grounding,
     chart_series,
     chart_speedup,
     chart_spend_across,
+    chart_spend_by_period,
     chart_spend_by_role,
 )
 from .escape import markdown, terminal
@@ -130,13 +133,27 @@ def plan_context(plan: Any) -> dict[str, Any]:
 
 
 def plan_charts(plan: Any) -> dict[str, Any]:
-    """The plan report's three SVG charts: spend by role, speedup curve, alpha against the floor."""
+    """The plan report's three SVG charts: spend by role, speedup curve, alpha against the floor;
+    a periodised plan adds three over its periods (:func:`period_charts`)."""
     c = plan.curve
     curve = {"breakpoints": c.breakpoints, "values": c.values, "exact": c.exact, "law": c.law}
     return {
         "spend": chart_spend_by_role(plan.spend_by_role_usd),
         "speedup": chart_speedup(curve, plan.agents, plan.speedup),
         "alpha": chart_alpha(plan.alpha, plan.alpha_floor),
+        **period_charts(plan),
+    }
+
+
+def period_charts(plan: Any) -> dict[str, Any]:
+    """Fleet, spend and alpha against the floor per period; none for a one-period plan."""
+    if not plan.periods:
+        return {}
+    periods = list(plan.periods)
+    return {
+        "fleet_periods": chart_fleet_by_period(periods),
+        "spend_periods": chart_spend_by_period(periods, plan.cost_usd.view),
+        "alpha_periods": chart_alpha_by_period(periods),
     }
 
 

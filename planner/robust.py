@@ -302,6 +302,8 @@ def robust_plan(
     t0 = time.perf_counter()
     if worlds < 1:
         raise ScenarioError("expected at least one world", field="--robust")
+    if scenario.periods.active:
+        raise ScenarioError("a robust plan is one period; drop the periods block or plan without --robust", field="periods")
     today = today or dt.date.today()
     prepare(scenario, catalog)  # validation before modelling
     scenarios, catalogs, _ = world_scenarios(scenario, catalog, worlds, seed)

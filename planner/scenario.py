@@ -503,9 +503,15 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 
 
 def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    """A copy of ``scenario`` with dotted-name changes (``{"facility.pue": 1.2}``), re-validated."""
+    """A copy of ``scenario`` with dotted-name changes (``{"facility.pue": 1.2}``), re-validated.
+    A change to a field that varies by period replaces its per-period values: one value then holds
+    in every period, a list or a growth is that field's new schedule."""
     try:
         over = nested(changes)
     except ValueError as exc:
         raise ScenarioError(str(exc)) from None
-    return build_scenario(over, base=scenario.model_dump())
+    base = scenario.model_dump()
+    values = base.get("periods", {}).get("values", {})
+    for name in changes:
+        values.pop(name, None)
+    return build_scenario(over, base=base)

@@ -77,6 +77,7 @@ class Comparison:
                 "deltas": summary_table(self).to_dict("records"),
                 "drivers": self.drivers,
                 "price_of_grounding": self.grounding.to_dict("records"),
+                **({"period_deltas": rows} if (rows := period_deltas(self)) else {}),
             }
         )
 
@@ -219,6 +220,38 @@ def headline_row(p: Plan) -> dict[str, Any]:
         "alpha": p.alpha,
         **{f"{role}_usd": p.spend_by_role_usd[role] for role in ROLES},
     }
+
+
+def period_deltas(comp: Comparison) -> list[dict[str, Any]]:
+    """One row per period of each periodised scenario: alpha_t against its floor, the period's cost
+    (scenario's view), progress and units in service, with deltas against the baseline's same
+    period (null when the baseline has no such period). Empty when no scenario is periodised."""
+    base = comp.base_run.plan
+    base_periods = {p.index: p for p in base.periods} if base is not None else {}
+    rows = []
+    for r in comp.runs:
+        if r.plan is None:
+            continue
+        for p in r.plan.periods:
+            b = base_periods.get(p.index)
+            units = sum(f.quantity for f in p.fleet)
+            rows.append(
+                {
+                    "name": r.name,
+                    "period": p.index,
+                    "start": p.start,
+                    "alpha": p.alpha,
+                    "alpha_floor": p.alpha_floor,
+                    "cost_usd": p.cost_usd.total,
+                    "progress": p.progress,
+                    "units": units,
+                    "delta_alpha": None if b is None or p.alpha is None or b.alpha is None else p.alpha - b.alpha,
+                    "delta_cost_usd": None if b is None else p.cost_usd.total - b.cost_usd.total,
+                    "delta_progress": None if b is None or p.progress is None or b.progress is None else p.progress - b.progress,
+                    "delta_units": None if b is None else units - sum(f.quantity for f in b.fleet),
+                }
+            )
+    return rows
 
 
 def summary_table(comp: Comparison) -> pd.DataFrame:

@@ -251,7 +251,34 @@ def comparison_context(comp: Any) -> dict[str, Any]:
         "grounding": data["price_of_grounding"],
         "roles": list(ROLE_COLOURS),
         "unit_warning": progress_unit_warning(comp),
+        "period_rows": period_delta_rows(data.get("period_deltas", [])),
     }
+
+
+def period_delta_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Formatted cells of the per-period deltas (planner.compare.period_deltas)."""
+
+    def signed(v: Any, fmt: Any) -> str:
+        if v is None:
+            return ""
+        text = fmt(v)
+        return ("+" if v > 0 and any(ch in "123456789" for ch in text) else "") + text
+
+    return [
+        {
+            "name": r["name"],
+            "period": f"{r['period'] + 1} ({r['start']})",
+            "alpha": f"{num(r['alpha'], 4)} / {num(r['alpha_floor'], 4)}",
+            "cost": usd(r["cost_usd"]),
+            "d_cost": signed(r["delta_cost_usd"], usd),
+            "progress": num(r["progress"], 5) if r["progress"] is not None else "",
+            "d_progress": signed(r["delta_progress"], lambda v: num(v, 4)),
+            "units": count(r["units"]),
+            "d_units": signed(r["delta_units"], count),
+            "d_alpha": signed(r["delta_alpha"], lambda v: num(v, 4)),
+        }
+        for r in rows
+    ]
 
 
 def render_comparison(comp: Any, fmt: str) -> str:

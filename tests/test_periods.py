@@ -222,7 +222,7 @@ def test_montecarlo_and_robust_refuse_periods(toy_catalog):
 # ------------------------------------------------------------------------------ invariants
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-floors = st.lists(st.floats(min_value=0.0, max_value=0.9), min_size=3, max_size=3)
+floors = st.lists(st.one_of(st.just(0.0), st.floats(min_value=1e-4, max_value=0.9)), min_size=3, max_size=3)
 tokens = st.lists(st.floats(min_value=0.0, max_value=1.2e13), min_size=3, max_size=3).filter(lambda x: max(x) > 1e11)
 budgets = st.lists(st.floats(min_value=2e4, max_value=2e5), min_size=3, max_size=3)
 

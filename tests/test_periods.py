@@ -9,8 +9,10 @@ ownership except price and energy is zero (tests/data/toy-scenario.yaml).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ from planner import ScenarioError, load_scenario, plan, with_changes
 from planner.costs import book_value_usd
 from planner.periods import Growth, add_years, grid
 from planner.serialize import to_dict
-from tests.conftest import DATA, write
+from tests.conftest import DATA, ROOT, write
 
 START = "2027-01-01"
 AS_OF = "2026-12-01"
@@ -104,7 +106,9 @@ def test_salvage_makes_the_last_period_choose_like_the_infinite_horizon(tmp_path
     cat = salvage_catalog(tmp_path)
     only = {"catalog.only": ["toy-gpu", "toy-gpu-b", "toy-cpu", "toy-cxl"], "targets.training_tokens": [0, 5e12]}
     assert book_value_usd(10000, 1, 0.08, 5) == pytest.approx(8295.6, abs=1)
-    steady = plan(with_changes(load_scenario(DATA / "toy-scenario.yaml"), {**only, "targets.training_tokens": 5e12, "costs.view": "amortised"}), cat)
+    steady = plan(
+        with_changes(load_scenario(DATA / "toy-scenario.yaml"), {**only, "targets.training_tokens": 5e12, "costs.view": "amortised"}), cat
+    )
     assert {li.id for li in steady.items} == {"toy-gpu"}
     with_salvage = plan(periodised(2, **only), cat)
     without = plan(periodised(2, **only, **{"periods.salvage": False}), cat)
@@ -146,6 +150,7 @@ def test_json_contract(toy_catalog):
     assert {"id", "role", "quantity"} == set(d["periods"][0]["fleet"][0])
     assert {"id", "role", "quantity", "order_by", "delivery", "period"} <= set(d["orders"][0])
     assert set(d["cost_views"]) == {"cash", "amortised"}
+    jsonschema.validate(d, json.loads((ROOT / "schemas" / "plan.schema.json").read_text()))
     one = to_dict(plan(load_scenario(DATA / "toy-scenario.yaml"), toy_catalog))
     assert not {"periods", "orders", "cost_views"} & set(one)
 

@@ -423,72 +423,82 @@ def late_warnings(pm: PeriodicModel, late: tuple[LateItem, ...], orders: tuple[O
     return tuple(out)
 
 
-def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
-    """The plan over the periods (see module doc)."""
-    s, catalog = pm.scenario, pm.catalog
-    one = SolveResult(r.status, r.solver, r.seconds, None)
-    plans = [extract(m, one, catalog, {}, timings) for m in pm.models]
-    placed = orders_placed(pm)
-    ledgers = {v: ledger(pm, placed, v) for v in ("cash", "amortised")}
-    view = s.costs.view
-    led = ledgers[view]
-    total_budget = sum(b for b in pm.budgets_usd if b is not None) if all(b is not None for b in pm.budgets_usd) else s.budget_usd
+def money_fields(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger) -> dict[str, Any]:
+    """The plan's money over all periods in the scenario's view: budget, cost, spend by role, items."""
+    s = pm.scenario
+    budget = sum(b for b in pm.budgets_usd if b is not None) if all(b is not None for b in pm.budgets_usd) else s.budget_usd
     items = line_items(pm, plans, placed, led)
-    purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items()) + sum(
-        fabric_usd(pm, t, "cash") for t in range(len(pm.periods))
-    )
-    cost = cost_usd(pm, led, total_budget, view, purchase)
+    fabric_cash = sum(fabric_usd(pm, t, "cash") for t in range(len(pm.periods)))
+    purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items()) + fabric_cash
+    cost = cost_usd(pm, led, budget, s.costs.view, purchase)
+    n = range(len(plans))
+    spend = {role: sum(led.by_role[t].get(role, 0.0) for t in n) for role in ROLES}
+    return {
+        "budget_usd": budget,
+        "cost_usd": cost,
+        "spend_by_role_usd": spend,
+        "spend_by_role_share": {k: v / cost.total if cost.total > 0 else 0.0 for k, v in spend.items()},
+        "spend_by_role_capex_usd": {role: sum(led.capex_by_role[t].get(role, 0.0) for t in n) for role in ROLES},
+        "spend_by_role_opex_usd": {role: sum(led.opex_by_role[t].get(role, 0.0) for t in n) for role in ROLES},
+        "items": items,
+        "spend_by_mode_usd": spend_by_mode(items),
+    }
+
+
+def grounding_fields(pm: PeriodicModel, plans: list[Plan]) -> dict[str, Any]:
+    """Tokens summed over the periods, alpha of all of them against the token-weighted floor."""
     tokens = token_totals(plans)
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
-    floor = (
-        sum(pm.scenarios[t].alpha_floor * p.tokens.total for t, p in enumerate(plans)) / tokens.total if tokens.total > 0 else s.alpha_floor
-    )
-    spend = {role: sum(led.by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
-    capex_role = {role: sum(led.capex_by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
-    opex_role = {role: sum(led.opex_by_role[t].get(role, 0.0) for t in range(len(plans))) for role in ROLES}
-    last, peak = plans[-1], max(plans, key=lambda p: p.power_kw.facility_kw)
+    weighted = sum(pm.scenarios[t].alpha_floor * p.tokens.total for t, p in enumerate(plans))
+    floor = weighted / tokens.total if tokens.total > 0 else pm.scenario.alpha_floor
     reg = regime(floor, alpha)
-    late = late_items(pm)
-    orders = order_rows(pm, placed)
-    status = PlanStatus.OPTIMAL if r.status == SolveStatus.OPTIMAL else PlanStatus.FEASIBLE
+    return {"tokens": tokens, "alpha": alpha, "alpha_floor": floor, "regime": reg, "regime_note": REGIME_NOTES[reg]}
+
+
+def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[str, Any]:
+    """Status, objective (discounted progress or net present cost) with the staged solve's bound and gap, solver."""
+    s = pm.scenario
     progress_value = value(pm.progress) if s.objective == "max-progress" else None
     weights = {**last.objective.weights, "lp_bound": r.bound, "proven_gap": r.gap, "fabric_tiers": r.fabric_tiers, "stages": r.steps}
-    return dataclasses.replace(
-        last,
-        schema_version=last.schema_version,
-        tool_version=__version__,
-        status=status,
-        budget_usd=total_budget,
-        alpha_floor=floor,
-        alpha=alpha,
-        regime=reg,
-        regime_note=REGIME_NOTES[reg],
-        cost_usd=cost,
-        spend_by_role_usd=spend,
-        spend_by_role_share={k: v / cost.total if cost.total > 0 else 0.0 for k, v in spend.items()},
-        spend_by_role_capex_usd=capex_role,
-        spend_by_role_opex_usd=opex_role,
-        items=items,
-        tokens=tokens,
-        progress=Progress(progress_value, last.progress.bottleneck),
-        power_kw=peak.power_kw,
-        binding_constraints=(),
-        explanations=(),
-        constraints=(),
-        marginal_values={},
-        objective=Objective(
+    return {
+        "status": PlanStatus.OPTIMAL if r.status == SolveStatus.OPTIMAL else PlanStatus.FEASIBLE,
+        "progress": Progress(progress_value, last.progress.bottleneck),
+        "objective": Objective(
             name=s.objective,
             value=progress_value if progress_value is not None else value(pm.net_cost_musd) * MUSD,
             unit="discounted progress" if progress_value is not None else "USD (net present cost)",
             weights=weights,
             solver_objective=r.objective,
         ),
-        solver=SolverInfo(r.solver, r.status.value, len(pm.problem.variables()), len(pm.problem.constraints)),
+        "solver": SolverInfo(r.solver, r.status.value, len(pm.problem.variables()), len(pm.problem.constraints)),
+    }
+
+
+def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
+    """The plan over the periods (see module doc)."""
+    s = pm.scenario
+    one = SolveResult(r.status, r.solver, r.seconds, None)
+    plans = [extract(m, one, pm.catalog, {}, timings) for m in pm.models]
+    placed = orders_placed(pm)
+    ledgers = {v: ledger(pm, placed, v) for v in ("cash", "amortised")}
+    last = plans[-1]
+    late = late_items(pm)
+    orders = order_rows(pm, placed)
+    return dataclasses.replace(
+        last,
+        tool_version=__version__,
+        **money_fields(pm, plans, placed, ledgers[s.costs.view]),
+        **grounding_fields(pm, plans),
+        **objective_fields(pm, r, last),
+        power_kw=max(plans, key=lambda p: p.power_kw.facility_kw).power_kw,
+        binding_constraints=(),
+        explanations=(),
+        constraints=(),
+        marginal_values={},
         warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)) + late_warnings(pm, late, orders),
         dominated_items=dict(pm.dominated),
         assumptions=s.to_flat(),
         scenario=s,
-        spend_by_mode_usd=spend_by_mode(items),
         late_items=late,
         periods=period_sections(pm, plans, ledgers, placed),
         orders=orders,

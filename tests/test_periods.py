@@ -271,3 +271,22 @@ def test_more_budget_in_a_period_never_lowers_progress(toy_catalog, b, k, extra)
     hi = plan(_max_progress(**{**base, "budget_usd": more}), toy_catalog).objective.value
     assert hi >= lo * (1 - 0.01) - 1e-9  # within periods.mip_gap
     assert math.isfinite(hi)
+
+
+def test_multi_year_example_orders_ahead_and_keeps_every_floor(catalog):
+    """The issue's case (examples/multi-year-lab.yaml): floors 0.1, 0.15, 0.2, 0.3 and a power ramp.
+    Every order is placed on or after the day the plan is made and exactly its lead time before
+    its delivery at a period's start; alpha_t >= floor_t and facility power <= cap_t every period."""
+    s = load_scenario(ROOT / "examples" / "multi-year-lab.yaml")
+    p = plan(s, catalog)
+    assert [x.alpha_floor for x in p.periods] == [0.1, 0.15, 0.2, 0.3]
+    starts = {x.start for x in p.periods}
+    for o in p.orders:
+        lead = catalog.items.at[o.id, "lead_time_weeks"]
+        assert dt.date.fromisoformat(o.order_by) >= s.periods.as_of
+        assert dt.date.fromisoformat(o.delivery) - dt.date.fromisoformat(o.order_by) == dt.timedelta(weeks=float(lead))
+        assert o.delivery in starts
+    for x in p.periods:
+        assert x.alpha >= x.alpha_floor - 1e-6
+        assert x.facility_kw <= x.power_cap_kw * (1 + 1e-9)
+    assert p.status.value in ("optimal", "feasible") and p.objective.weights["proven_gap"] < 0.05

@@ -116,7 +116,7 @@ def _offer_source(c: pd.Series, catalog: Catalog) -> dict[str, Any] | None:
     return {"basis": "offer", "source": o["source"], "source_date": str(o["date"]), "origin": o.get("origin", "bundled")}
 
 
-def _line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int) -> LineItem:
+def line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int) -> LineItem:
     c = m.inp.caps.loc[caps_id]  # only for bought lines
     item_id, rented = str(c["base_id"]), c["mode"] != "own"
     it = catalog.items.loc[item_id]
@@ -175,7 +175,7 @@ def _units(m: BuiltModel, item_id: str, workload: str) -> float:
 
 def line_items(m: BuiltModel, catalog: Catalog, counts: Counts) -> tuple[LineItem, ...]:
     """Bought lines ordered by role (training, inference, verification, memory), then spend."""
-    rows = [_line_item(m, catalog, i, r, q) for (i, r), q in counts.items() if q > 0]
+    rows = [line_item(m, catalog, i, r, q) for (i, r), q in counts.items() if q > 0]
     order = {r: k for k, r in enumerate(ROLES)}
     return tuple(sorted(rows, key=lambda li: (order[li.role], -li.extended_price_usd)))
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import __version__
 from .costs import capital_recovery_factor, discount_factor
-from .extract import REGIME_NOTES, extract, purchase_counts, regime
+from .extract import REGIME_NOTES, extract, line_item, purchase_counts, regime
 from .extract_costs import spend_by_mode
 from .model.types import MUSD
 from .periodic import PeriodicModel, PeriodicSolve, Vintage, lead_time_weeks, price_factor, value
@@ -304,7 +304,7 @@ def order_rows(pm: PeriodicModel, placed: dict[Key, int]) -> tuple[OrderRow, ...
 # ------------------------------------------------------------------------------ the plan's totals
 
 
-def line_items(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger) -> tuple[LineItem, ...]:
+def line_items(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], leds: tuple[Ledger, Ledger]) -> tuple[LineItem, ...]:
     """One line per owned item with every unit ordered, and one per rented line with its peak
     count, each in the role it serves most (unit-periods); money over the whole plan in the
     scenario's view, by component, so that the lines add up to the plan's totals."""
@@ -324,18 +324,22 @@ def line_items(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led
     for line in sorted(set(ordered) | set(peak)):
         role = max(sorted(usage[line]), key=lambda r: usage[line][r]) if usage[line] else main_role(pm, line, 0)
         q = ordered.get(line) or peak[line]
-        out.append(_priced_line(pm, plans, placed, led, line, role, q))
+        out.append(_priced_line(pm, plans, placed, leds, line, role, q))
     order = {r: k for k, r in enumerate(ROLES)}
     return tuple(sorted(out, key=lambda li: (order[li.role], -li.extended_cost_usd)))
 
 
-def _priced_line(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger, line: str, role: str, q: int) -> LineItem:
-    """The line's descriptive fields from a period that buys it, with the plan's quantity and money."""
-    li = _template(plans, line, role)
+def _priced_line(
+    pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], leds: tuple[Ledger, Ledger], line: str, role: str, q: int
+) -> LineItem:
+    """The line's descriptive fields from a period that buys it, with the plan's quantity and money
+    (``leds``: the scenario's view and the cash view)."""
+    led, cash_led = leds
+    li = _template(pm, plans, line, role, q)
     comps = {k: led.by_line.get(line, {}).get(k, 0.0) for k in COMPONENTS}
     capital, opex = totals(comps)
     vintages = [pm.vintages[k] for k in placed if k[0] == line]
-    cash = sum(q_ * sum(pm.vintages[k].capital_usd.values()) for k, q_ in placed.items() if k[0] == line)
+    cash = totals(cash_led.by_line.get(line, {}))[0]
     per = 1.0 / q if q else 0.0
     return dataclasses.replace(
         li,
@@ -359,13 +363,15 @@ def _priced_line(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], l
     )
 
 
-def _template(plans: list[Plan], line: str, role: str) -> LineItem:
+def _template(pm: PeriodicModel, plans: list[Plan], line: str, role: str, q: int) -> LineItem:
     """The line as some period's one-period plan lists it (in ``role`` when it can), for its
-    descriptive fields (names, sources, replicas)."""
+    descriptive fields (names, sources, replicas); an owned item that never serves a role (bought
+    and left idle) is described from the model of its first delivery."""
     found = [li for p in plans for li in p.items if (li.offer_id or li.id) == line]
-    if not found:
-        raise KeyError(line)  # an ordered item serves in some period (fleet links)
-    return next((li for li in found if li.role == role), found[0])
+    if found:
+        return next((li for li in found if li.role == role), found[0])
+    first = min(u for (i, u) in pm.vintages if i == line)
+    return line_item(pm.models[first], pm.catalog, line, role, q)
 
 
 def token_totals(plans: list[Plan]) -> Tokens:
@@ -423,11 +429,12 @@ def late_warnings(pm: PeriodicModel, late: tuple[LateItem, ...], orders: tuple[O
     return tuple(out)
 
 
-def money_fields(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], led: Ledger) -> dict[str, Any]:
+def money_fields(pm: PeriodicModel, plans: list[Plan], placed: dict[Key, int], ledgers: dict[str, Ledger]) -> dict[str, Any]:
     """The plan's money over all periods in the scenario's view: budget, cost, spend by role, items."""
     s = pm.scenario
+    led = ledgers[s.costs.view]
     budget = sum(b for b in pm.budgets_usd if b is not None) if all(b is not None for b in pm.budgets_usd) else s.budget_usd
-    items = line_items(pm, plans, placed, led)
+    items = line_items(pm, plans, placed, (led, ledgers["cash"]))
     fabric_cash = sum(fabric_usd(pm, t, "cash") for t in range(len(pm.periods)))
     purchase = sum(q * sum(pm.vintages[k].capital_usd.values()) for k, q in placed.items()) + fabric_cash
     cost = cost_usd(pm, led, budget, s.costs.view, purchase)
@@ -487,7 +494,7 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
     return dataclasses.replace(
         last,
         tool_version=__version__,
-        **money_fields(pm, plans, placed, ledgers[s.costs.view]),
+        **money_fields(pm, plans, placed, ledgers),
         **grounding_fields(pm, plans),
         **objective_fields(pm, r, last),
         power_kw=max(plans, key=lambda p: p.power_kw.facility_kw).power_kw,

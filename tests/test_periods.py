@@ -290,3 +290,19 @@ def test_multi_year_example_orders_ahead_and_keeps_every_floor(catalog):
         assert x.alpha >= x.alpha_floor - 1e-6
         assert x.facility_kw <= x.power_cap_kw * (1 + 1e-9)
     assert p.status.value in ("optimal", "feasible") and p.objective.weights["proven_gap"] < 0.05
+
+
+@pytest.mark.parametrize("budget_usd", [1.5e8, 6e8, 2e9])
+def test_multi_year_budget_sweep_invariants(catalog, budget_usd):
+    """The one-period sweep's invariants (tests/test_optimality.py) on the periodised example: the
+    budget holds in every period, alpha >= the token-weighted floor, whole units, and the line
+    items add up to the plan's purchase, capital and total."""
+    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), {"budget_usd": budget_usd})
+    p = plan(s, catalog)
+    for x in p.periods:
+        assert x.cost_usd.total <= budget_usd * (1 + 1e-9)
+    assert p.alpha >= p.alpha_floor - 1e-9
+    assert all(isinstance(li.quantity, int) and li.quantity >= 1 for li in p.items)
+    assert sum(li.quantity * li.unit_cash_capital_usd for li in p.items) == pytest.approx(p.cost_usd.purchase, rel=1e-9)
+    assert sum(li.extended_capital_usd for li in p.items) == pytest.approx(p.cost_usd.capex, rel=1e-9)
+    assert sum(li.extended_cost_usd for li in p.items) == pytest.approx(p.cost_usd.total, rel=1e-9)

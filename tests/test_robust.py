@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from planner import plan
 from planner.cli import cli
 from planner.errors import ScenarioError
+from planner.result import SCHEMA_VERSION
 from planner.robust import robust_plan
 from planner.scenario import load_scenario, with_changes
 from planner.uncertainty import UncertaintySpec, sample
@@ -87,7 +88,7 @@ def test_cli_robust_adds_the_robust_block(tmp_path):
     r = CliRunner().invoke(cli, ["--scenario", str(f), "--catalog", overlay, "--robust", "2", "--format", "json"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    assert d["schema_version"] == "1.4"
+    assert d["schema_version"] == SCHEMA_VERSION
     assert d["robust"]["worlds"] == 2 and d["robust"]["price_of_robustness"] == pytest.approx(GPU_USD)
     table = CliRunner().invoke(cli, ["--scenario", str(f), "--catalog", overlay, "--robust", "2"], catch_exceptions=False)
     assert "Robust plan over 2 sampled worlds" in table.output

@@ -83,14 +83,16 @@ def main_role(pm: PeriodicModel, item_id: str, t: int) -> str:
 def capital_components_usd(pm: PeriodicModel, v: Vintage, t: int, view: str) -> dict[str, float]:
     """What one unit of vintage ``v`` charges period t by capital component: its cash in the period
     that pays for it (cash view), or its level charge ``capital_k x CRF(r, L_k) x years`` in every
-    period it serves (amortised)."""
+    period it serves, the data-centre share from delivery to the plan's end (amortised)."""
     if view == "cash":
         return dict(v.capital_usd) if t == v.pay_period else {}
-    if t not in v.active:
-        return {}
     c, years = pm.scenario.costs, pm.periods[t].years
-    lives = {k: (c.datacenter_lifetime_years if k == "datacenter" else v.lifetime_years) for k in CAPITAL_COMPONENTS}
-    return {k: x * capital_recovery_factor(c.cost_of_capital, lives[k]) * years for k, x in v.capital_usd.items() if x}
+    out = {}
+    for k, x in v.capital_usd.items():
+        site = k == "datacenter"
+        if x and t in (v.site if site else v.active):
+            out[k] = x * capital_recovery_factor(c.cost_of_capital, c.datacenter_lifetime_years if site else v.lifetime_years) * years
+    return out
 
 
 def opex_components_usd(pm: PeriodicModel, row: dict[str, Any], t: int) -> dict[str, float]:
@@ -407,8 +409,9 @@ def late_items(pm: PeriodicModel) -> tuple[LateItem, ...]:
         weeks = lead_time_weeks(pm.scenario, item_id, pm.catalog.items.at[str(row["base_id"]), "lead_time_weeks"])
         order_by = pm.periods[0].start - dt.timedelta(weeks=weeks)
         first = pm.unavailable.get(item_id, 0)
-        earliest = pm.periods[first].start if first is not None else pm.today + dt.timedelta(weeks=weeks)
-        out.append(LateItem(item_id, weeks, order_by.isoformat(), earliest.isoformat(), item_id in late_first))
+        planned = item_id in late_first  # let in by allow_late: it really arrives today + lead
+        earliest = pm.periods[first].start if first is not None and not planned else pm.today + dt.timedelta(weeks=weeks)
+        out.append(LateItem(item_id, weeks, order_by.isoformat(), earliest.isoformat(), planned))
     return tuple(out)
 
 
@@ -421,7 +424,7 @@ def late_warnings(pm: PeriodicModel, late: tuple[LateItem, ...], orders: tuple[O
             placed = [o for o in orders if o.id == li.id and o.late]
             if placed:
                 when = ", ".join(f"{o.quantity} for period {o.period + 1} (order-by {o.order_by})" for o in placed)
-                out.append(f"{head}; planned anyway (allow_late): {when}")
+                out.append(f"{head}; planned anyway (allow_late) as if delivered on time, earliest delivery {li.earliest_delivery}: {when}")
             continue
         first = pm.unavailable.get(li.id)
         when = f"it can serve from period {first + 1} ({li.earliest_delivery})" if first is not None else "it cannot arrive within the plan"
@@ -466,7 +469,19 @@ def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[st
     """Status, objective (discounted progress or net present cost) with the staged solve's bound and gap, solver."""
     s = pm.scenario
     progress_value = value(pm.progress) if s.objective == "max-progress" else None
-    weights = {**last.objective.weights, "lp_bound": r.bound, "proven_gap": r.gap, "fabric_tiers": r.fabric_tiers, "stages": r.steps}
+    weights = {
+        "progress": "sum over periods of (1 + cost_of_capital)^-y_t x P_t" if progress_value is not None else None,
+        "tokens_per_unit": s.progress.tokens_per_unit,
+        "order": "maximise discounted progress less tie_break_per_musd x net present cost"
+        if progress_value is not None
+        else "minimise net present cost (salvage deducted)",
+        "tie_break_per_musd": pm.tie_break_per_musd,
+        "cost_of_capital": s.costs.cost_of_capital,
+        "lp_bound": r.bound,
+        "proven_gap": r.gap,
+        "fabric_tiers": r.fabric_tiers,
+        "stages": r.steps,
+    }
     return {
         "status": PlanStatus.OPTIMAL if r.status == SolveStatus.OPTIMAL else PlanStatus.FEASIBLE,
         "progress": Progress(progress_value, last.progress.bottleneck),
@@ -479,6 +494,20 @@ def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[st
         ),
         "solver": SolverInfo(r.solver, r.status.value, len(pm.problem.variables()), len(pm.problem.constraints)),
     }
+
+
+def lifetime_warnings(pm: PeriodicModel, placed: dict[Key, int]) -> tuple[str, ...]:
+    """Ordered items whose lifetime ends inside a period: they leave service at the end of the last
+    whole period and are depreciated over the years they serve."""
+    out = {}
+    for k in placed:
+        v = pm.vintages[k]
+        if v.lifetime_years < v.nominal_lifetime_years - 1e-9 and v.item not in out:
+            out[v.item] = (
+                f"{v.item} lives {v.nominal_lifetime_years:g} years, which ends inside a period: its units serve "
+                f"{v.lifetime_years:g} years of whole periods and are depreciated over them"
+            )
+    return tuple(out.values())
 
 
 def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
@@ -502,7 +531,11 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
         explanations=(),
         constraints=(),
         marginal_values={},
-        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings)) + late_warnings(pm, late, orders),
+        warnings=tuple(dict.fromkeys(w for p in plans for w in p.warnings))
+        + late_warnings(pm, late, orders)
+        + lifetime_warnings(pm, placed),
+        unit_costs=None,  # a one-period figure (the whole price charged to one horizon); the cost views replace it
+        break_even=(),
         dominated_items=dict(pm.dominated),
         assumptions=s.to_flat(),
         scenario=s,

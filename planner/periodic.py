@@ -9,10 +9,11 @@ periods, with a build period and a lifetime per asset):
 * ``o[s, u]`` integer units of owned item s delivered at the start of period u, ordered
   ``lead_s`` before it; none where that order-by date is before today (unless
   ``procurement.allow_late``);
-* fleet: ``sum_r n[t, s, r] = sum_{u active in t} o[s, u]`` for owned items, where u is active in
-  t when ``start_u <= start_t`` and ``end_t - start_u <= lifetime_s``: every unit in service
-  holds a role (it may change role between periods, at no cost) and is retired at its lifetime;
-  rented lines need no order (``n`` free per period);
+* fleet: ``sum_r n[t, s, r] <= sum_{u active in t} o[s, u]`` for owned items, where u is active
+  in t when ``start_u <= start_t`` and ``end_t - start_u <= lifetime_s``: units in service serve a
+  role or stand idle (a unit may change role between periods, at no cost) and are retired at the
+  end of the last whole period within their lifetime; rented lines need no order (``n`` free per
+  period);
 * cost per period (MUSD) in the scenario's view: **cash**, the capital of the units delivered
   (``pay_at: delivery``) or ordered (``pay_at: order``; orders before the start count in the
   first period) in t, plus opex; **amortised**, the level charge ``capital x CRF(r, L)`` per
@@ -72,10 +73,13 @@ class Vintage:
     lifetime_years: float
     unit_price_usd: float  # device + host at the order date (price path or quote)
     capital_usd: dict[str, float]  # cash per unit by capital component
-    annual_charge_usd: float  # level yearly charge per unit, capital x CRF by component lifetime
+    annual_charge_usd: float  # level yearly charge per unit of the hardware, capital x CRF(r, service years), while it serves
+    annual_site_charge_usd: float  # the data-centre share's level charge, in every period from delivery to the end
     salvage_usd: float  # book value per unit at the plan's end (0 when retired by then)
     pay_period: int  # the period whose cash pays for it (cash view)
     active: tuple[int, ...]  # periods it serves in
+    site: tuple[int, ...]  # periods its data-centre share is charged in (amortised): delivery to the plan's end
+    nominal_lifetime_years: float  # the item's lifetime; lifetime_years is the part spent serving whole periods
 
 
 @dataclass
@@ -202,13 +206,36 @@ def pay_period(periods: tuple[Period, ...], u: int, order_by: dt.date, pay_at: s
     return max((p.index for p in periods if p.start <= order_by), default=0)
 
 
+def service_years(periods: tuple[Period, ...], u: int, lifetime: float, active: tuple[int, ...]) -> float:
+    """Years a unit delivered in period u is depreciated over: its lifetime, cut to the whole periods
+    it serves when it retires inside the plan (it leaves service at a period's end)."""
+    if not active:
+        return 0.0
+    if active[-1] == periods[-1].index:
+        return lifetime  # still in service at the end: its book value is the salvage
+    return sum(periods[t].years for t in active)
+
+
 def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[Period, ...], u: int, today: dt.date) -> Vintage:
-    """Dates, prices, charges and salvage of one unit of owned line ``caps`` delivered in period u."""
+    """Dates, prices, charges and salvage of one unit of owned line ``caps`` delivered in period u.
+
+    The hardware (device, host, fabric, storage) is depreciated over the years it serves
+    (:func:`service_years`); the data-centre share over the hall's own lifetime, from delivery to
+    the plan's end (the hall outlives the unit). Salvage is the book value at the plan's end: zero
+    for hardware retired before it."""
     item_id = str(caps["id"])
     lead = lead_time_weeks(s, item_id, catalog.items.at[item_id, "lead_time_weeks"] if "lead_time_weeks" in catalog.items.columns else None)
     delivery = periods[u].start
     order_by = delivery - dt.timedelta(weeks=lead)
     life = lifetime_years(s, caps)
+    active = active_periods(periods, u, life)
+    if not active:
+        raise ScenarioError(
+            f"{item_id} lives {life:g} years, less than period {u + 1} ({periods[u].years:g} years): a unit must serve a whole period; "
+            "raise its lifetime or use shorter periods",
+            field="periods.lifetime_years",
+        )
+    served = service_years(periods, u, life, active)
     capital = {k: float(caps[f"{k}_usd"]) for k in CAPITAL_COMPONENTS}
     base = capital["device"] + capital["host"]
     price = unit_price_usd(s, catalog, caps, base, max(order_by, today)) if base > 0 else 0.0
@@ -216,25 +243,26 @@ def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[
         for k in PRICED:
             capital[k] *= price / base
     r, c = s.costs.cost_of_capital, s.costs
-    lives = {k: (c.datacenter_lifetime_years if k == "datacenter" else life) for k in CAPITAL_COMPONENTS}
-    charge = sum(v * capital_recovery_factor(r, lives[k]) for k, v in capital.items() if v)
-    total_years = periods[-1].offset_years + periods[-1].years
-    held = total_years - periods[u].offset_years
-    salvage = sum(book_value_usd(v, held, r, lives[k]) for k, v in capital.items() if v)
+    lives = {k: (c.datacenter_lifetime_years if k == "datacenter" else served) for k in CAPITAL_COMPONENTS}
+    charges = {k: v * capital_recovery_factor(r, lives[k]) for k, v in capital.items() if v}
+    held = periods[-1].offset_years + periods[-1].years - periods[u].offset_years
     return Vintage(
         item=item_id,
         period=u,
         order_by=order_by,
         delivery=delivery,
-        retires=add_years(delivery, life),
+        retires=add_years(delivery, served),
         late=order_by < today,
-        lifetime_years=life,
+        lifetime_years=served,
         unit_price_usd=price,
         capital_usd=capital,
-        annual_charge_usd=charge,
-        salvage_usd=salvage,
+        annual_charge_usd=sum(v for k, v in charges.items() if k != "datacenter"),
+        annual_site_charge_usd=charges.get("datacenter", 0.0),
+        salvage_usd=sum(book_value_usd(v, held, r, lives[k]) for k, v in capital.items() if v),
         pay_period=pay_period(periods, u, order_by, s.periods.pay_at),
-        active=active_periods(periods, u, life),
+        active=active,
+        site=tuple(range(u, len(periods))),
+        nominal_lifetime_years=life,
     )
 
 
@@ -244,6 +272,7 @@ def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[
 def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = None, fabric_tiers: int | None = None) -> PeriodicModel:
     """The model over the periods of ``s`` (see module doc), without solving."""
     today = today or s.periods.as_of or dt.date.today()
+    check_keys(s, catalog)
     periods = grid(s.periods)
     if not periods:
         raise ScenarioError("the scenario has no periods (set periods.start, periods.count and periods.length_years)", field="periods")
@@ -288,6 +317,32 @@ def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = Non
     _budget(pm, total_budget)
     _objective_terms(pm)
     return pm
+
+
+def check_keys(s: Scenario, catalog: Catalog) -> None:
+    """Every key of the per-item tables names something the catalog holds (a typo would silently
+    drop a quote or a lifetime): catalog ids for ``lead_time_weeks`` and ``quotes``; ids, kinds or
+    categories (or a default's key) for ``lifetime_years`` and ``price_decline_per_year``."""
+    from .scenario import default_dict
+
+    items = catalog.items
+    ids = set(items.index.astype(str))
+    groups = ids | set(items["kind"].astype(str)) | set(items["category"].astype(str))
+    defaults = default_dict().get("periods", {})
+    tables: dict[str, tuple[Any, set[str], str]] = {
+        "lead_time_weeks": (s.periods.lead_time_weeks, ids, "an id"),
+        "quotes": (s.periods.quotes, ids, "an id"),
+        "lifetime_years": (s.periods.lifetime_years, groups | set(defaults.get("lifetime_years") or {}), "an id, kind or category"),
+        "price_decline_per_year": (
+            s.periods.price_decline_per_year,
+            groups | set(defaults.get("price_decline_per_year") or {}),
+            "an id, kind or category",
+        ),
+    }
+    for name, (table, known, what) in tables.items():
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ScenarioError(f"{unknown[0]!r} is not {what} of the catalog (plan catalog list shows them)", field=f"periods.{name}")
 
 
 def _period_model(
@@ -462,6 +517,8 @@ def _costs(pm: PeriodicModel) -> None:
         cash[vt.pay_period].append((o, sum(vt.capital_usd.values()) / MUSD))
         for t in vt.active:
             amortised[t].append((o, vt.annual_charge_usd * periods[t].years / MUSD))
+        for t in vt.site:
+            amortised[t].append((o, vt.annual_site_charge_usd * periods[t].years / MUSD))
         if vt.salvage_usd > 0:
             salvage.append((o, vt.salvage_usd / MUSD))
     fabric_cash, fabric_amortised = _fabric(pm)
@@ -558,13 +615,14 @@ def score(pm: PeriodicModel) -> pulp.LpAffineExpression:
 
 
 def set_objective(pm: PeriodicModel, bound: float | None) -> None:
-    """Maximise :func:`score` less a cost tie-break: ``e x NPC`` with ``e = COST_TIE_BREAK x bound
-    / budget (MUSD)`` for max-progress, so that of two plans within 0.1% of the same progress the
-    cheaper wins (the one-period plan's lexicographic cost stage, as one weighted objective:
-    hardware nobody uses is never bought)."""
+    """Maximise :func:`score` less a cost tie-break: ``e x NPC`` with ``e = COST_TIE_BREAK x
+    max(bound, 1) / budget (MUSD)`` for max-progress, so that spending the whole budget is worth
+    at most 0.1% of the plan's progress (the one-period plan's lexicographic cost stage as one
+    weighted objective): money buys progress first, and spending that buys none is avoided up to
+    each stage's MIP gap."""
     if bound is not None and pm.scenario.objective == "max-progress":
         budget_musd = sum(b or 0.0 for b in pm.budgets_usd) or pm.scenario.budget_usd
-        pm.tie_break_per_musd = COST_TIE_BREAK * abs(bound) / max(budget_musd / MUSD, 1e-9)
+        pm.tie_break_per_musd = COST_TIE_BREAK * max(abs(bound), 1.0) / max(budget_musd / MUSD, 1e-9)
     pm.problem.sense = pulp.LpMaximize
     pm.problem.setObjective(score(pm) - pm.tie_break_per_musd * pm.net_cost_musd)
 

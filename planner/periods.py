@@ -4,9 +4,9 @@ A periodised scenario splits the plan into periods ``t = 0 .. T-1`` from ``perio
 ``length_years`` (or its own entry of ``lengths_years``). Fields that may change from one period
 to the next (:data:`PERIODISED_FIELDS`) take one value (every period), a list of ``count`` values,
 or ``{first: x, growth_per_year: g}``, the value ``x (1 + g)^y`` in a period starting ``y`` years
-after the first. Hardware in time (``lifetime_years``, ``lead_time_weeks``,
-``price_decline_per_year``) is keyed by catalog id, kind (``fpga``) or category (``verification``),
-the most specific winning.
+after the first. ``lifetime_years`` and ``price_decline_per_year`` are keyed by catalog id, kind
+(``fpga``) or category (``verification``), the most specific winning; ``lead_time_weeks`` and
+``quotes`` by catalog id.
 
 Pure data and date arithmetic; the model over the periods is :mod:`planner.periodic`.
 """
@@ -270,6 +270,10 @@ def hoist(data: dict[str, Any]) -> dict[str, Any]:
                 f"{name}: a per-period value needs a periods block with a start (periods.start, periods.count, periods.length_years)"
             )
         parsed = _parse_period_value(leaf, raw)
+        if isinstance(parsed, list) and not parsed:
+            raise ValueError(f"{name}: expected one value per period (periods.count of them), got an empty list")
+        if isinstance(parsed, dict) and set(parsed) != {"first", "growth_per_year"}:
+            raise ValueError(f"{name}: expected a list of per-period values or {{first: X, growth_per_year: G}}, got keys {sorted(parsed)}")
         values[name] = parsed
         block[leaf] = parsed["first"] if isinstance(parsed, dict) else parsed[0]
     if values:

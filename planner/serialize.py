@@ -66,8 +66,8 @@ PERIOD_KEYS = ("periods", "orders", "cost_views")
 def to_dict(plan: Any, *, timings: bool = False) -> dict[str, Any]:
     """The plan's JSON dict; ``timings`` adds the wall-clock block (not reproducible run to run)."""
     out = tree(plan)
-    for key in PERIOD_KEYS:  # only a periodised plan has them (planner.periodic)
-        if not out.get(key):
+    if not out.get("periods"):  # only a periodised plan has them (planner.periodic), even when empty
+        for key in PERIOD_KEYS:
             out.pop(key, None)
     if timings:
         out["timings"] = clean(vars(plan.timings))

@@ -306,3 +306,46 @@ def test_multi_year_budget_sweep_invariants(catalog, budget_usd):
     assert sum(li.quantity * li.unit_cash_capital_usd for li in p.items) == pytest.approx(p.cost_usd.purchase, rel=1e-9)
     assert sum(li.extended_capital_usd for li in p.items) == pytest.approx(p.cost_usd.capex, rel=1e-9)
     assert sum(li.extended_cost_usd for li in p.items) == pytest.approx(p.cost_usd.total, rel=1e-9)
+
+
+def test_lifetime_inside_a_period_is_cut_to_whole_periods_and_reconciles(toy_catalog):
+    """A 1.5-year life on 1-year periods: units serve one whole period, are depreciated over it
+    (warned), and cash less salvage still equals the amortised capital at r = 0."""
+    s = periodised(3, **{"costs.cost_of_capital": 0.0, "periods.lifetime_years": {"gpu": 1.5}})
+    p = plan(s, toy_catalog)
+    gpus = [o for o in p.orders if o.id == "toy-gpu"]
+    assert [o.period for o in gpus] == [0, 1, 2] and all(o.lifetime_years == 1.0 for o in gpus[:2])
+    assert gpus[0].retires == "2028-01-01"
+    assert any("toy-gpu lives 1.5 years" in w for w in p.warnings)
+    cash, amortised = p.cost_views["cash"], p.cost_views["amortised"]
+    assert cash.capex - cash.salvage == pytest.approx(amortised.capex, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "expected"),
+    [
+        ({"periods.lifetime_years": {"gpu": 0.5}}, "periods.lifetime_years", "must serve a whole period"),
+        ({"periods.quotes": {"toy-gpu-typo": {"2027-01-01": 9000}}}, "periods.quotes", "'toy-gpu-typo' is not an id"),
+        ({"periods.lifetime_years": {"gpuu": 3}}, "periods.lifetime_years", "is not an id, kind or category"),
+    ],
+)
+def test_bad_hardware_in_time_names_the_field(toy_catalog, changes, field, expected):
+    with pytest.raises(ScenarioError) as err:
+        plan(periodised(2, **changes), toy_catalog)
+    assert field in str(err.value) and expected in str(err.value)
+
+
+@pytest.mark.parametrize("value", [[], {"growth_per_year": 0.1}])
+def test_empty_schedule_is_refused(value):
+    with pytest.raises(ScenarioError, match="budget_usd"):
+        periodised(2, budget_usd=value)
+
+
+def test_nothing_arrives_nothing_is_spent(toy_catalog):
+    """When no item can arrive in any period (a two-year lead time on a two-year plan) a
+    max-progress plan buys nothing and spends nothing: the cost tie-break keeps even free
+    variables such as the fabric's peak at zero."""
+    s = _max_progress(**{"periods.lead_time_weeks": {"toy-gpu": 200, "toy-cpu": 200, "toy-cxl": 200}, "alpha_floor": 0.0})
+    p = plan(s, toy_catalog)
+    assert p.orders == () and p.cost_usd.total == pytest.approx(0.0, abs=1e-6)
+    assert "orders" in to_dict(p)

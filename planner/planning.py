@@ -20,7 +20,7 @@ from .extract import extract
 from .extract_costs import three_tier
 from .marginals import marginal_values
 from .result import Plan, Timings
-from .scenario import Scenario
+from .scenario import Scenario, with_changes
 from .solve import SolveStatus
 from .stages import model_input, prepare, solve_input
 
@@ -58,6 +58,12 @@ def plan_periods(scenario: Scenario, catalog: Catalog, t0: float) -> Plan:
     from .periodic import solve_periods
 
     pm, r = solve_periods(scenario, catalog)
+    fallback = None
+    if r.objective is None and r.bound is not None:  # the relaxation exists: let the other solver try the staged solve
+        other = "highs" if scenario.solver == "cbc" else "cbc"
+        pm_other, r_other = solve_periods(with_changes(scenario, {"solver": other}), catalog)
+        if r_other.objective is not None:
+            pm, r, fallback = pm_other, r_other, f"{scenario.solver} found no plan in whole units; {other} did (solver fallback)"
     if r.objective is None and r.bound is None:
         raise InfeasiblePlan(
             f"no plan over the {len(pm.periods)} periods meets every period's constraints ({r.status.value}): "
@@ -72,4 +78,6 @@ def plan_periods(scenario: Scenario, catalog: Catalog, t0: float) -> Plan:
         )
     timings = Timings(r.seconds, r.seconds, 0.0)
     p = extract_periodic(pm, r, timings)
+    if fallback:
+        p = dataclasses.replace(p, warnings=(*p.warnings, fallback))
     return dataclasses.replace(p, timings=dataclasses.replace(timings, end_to_end_seconds=time.perf_counter() - t0))

@@ -5,8 +5,12 @@ Never asserts on a status: the caller gets a :class:`SolveResult` with a :class:
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pulp
@@ -63,11 +67,27 @@ def make_solver(name: str, *, gap_rel: float = DEFAULT_GAP_REL, time_limit_s: fl
     return solver
 
 
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null: highspy prints its banner from C++ when a solver is
+    created, even with output off, and it would corrupt ``plan --format json`` on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def solve(problem: pulp.LpProblem, solver_name: str, *, gap_rel: float = DEFAULT_GAP_REL) -> SolveResult:
     solver = make_solver(solver_name, gap_rel=gap_rel)
     start = time.perf_counter()
     try:
-        problem.solve(solver)
+        with quiet_stdout() if solver_name == "highs" else contextlib.nullcontext():
+            problem.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"solver {solver_name} failed: {exc}") from None
     seconds = time.perf_counter() - start

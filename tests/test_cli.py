@@ -247,3 +247,14 @@ def test_every_subpackage_is_declared_in_pyproject():
         if p.relative_to(ROOT).parts[0] in ("planner", "hwcatalog")
     }
     assert found <= declared, found - declared
+
+
+def test_highs_keeps_json_stdout_clean():
+    """highspy prints a banner from C++ when a solver is created; the JSON on stdout must stay
+    parseable (a separate process: CliRunner cannot see C-level writes to fd 1)."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "planner.cli", *TOY, "--solver", "highs", "--format", "json"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["solver"]["name"] == "highs"

@@ -349,3 +349,13 @@ def test_nothing_arrives_nothing_is_spent(toy_catalog):
     p = plan(s, toy_catalog)
     assert p.orders == () and p.cost_usd.total == pytest.approx(0.0, abs=1e-6)
     assert "orders" in to_dict(p)
+
+
+def test_solver_fallback_when_cbc_finds_no_whole_unit_plan(toy_catalog):
+    """A target of 201 tokens next to 2.6e12 tokens a GPU: CBC's root cuts declare the whole-unit
+    model infeasible although one GPU meets it; the plan falls back to HiGHS and says so."""
+    s = periodised(3, **{"targets.training_tokens": [0.0, 201.0, 1e11 + 1], "periods.lifetime_years": {"gpu": 2}})
+    p = plan(s, toy_catalog)
+    assert [(o.id, o.quantity, o.period) for o in p.orders] == [("toy-gpu", 1, 1)]
+    assert p.periods[1].training_tokens >= 201
+    assert any("solver fallback" in w for w in p.warnings) or p.solver.name == "cbc"

@@ -91,7 +91,8 @@ def main() -> None:
         results["cases"].append(row)  # type: ignore[union-attr]
         print(
             f"{count:2d} periods of {length:g} y: solve {row['solve_s']:.2f} s, plan() {row['plan_s']:.2f} s (medians), "
-            f"{row['status']}, proven gap {100 * (row['proven_gap'] or 0):.2f}% against the LP bound, {row['stages']} solves, {row['orders']} orders",
+            f"{row['status']}, proven gap {100 * (row['proven_gap'] or 0):.2f}% against the LP bound, "
+            f"{row['stages']} solves, {row['orders']} orders",
             flush=True,
         )
     if args.json:

@@ -362,6 +362,7 @@ def _priced_line(
         order_by=min(v.order_by for v in vintages).isoformat() if vintages else li.order_by,
         delivery=min(v.delivery for v in vintages).isoformat() if vintages else li.delivery,
         late=any(v.late for v in vintages),
+        usd_per_device_hour=None,  # a one-period figure (the whole price over one horizon); the cost views replace it
     )
 
 

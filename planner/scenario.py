@@ -401,9 +401,33 @@ def default_dict() -> dict[str, Any]:
     return raw
 
 
+def _iso(part: Any) -> Any:
+    """A date key of a location (pydantic writes ``datetime.date(2027, 1, 1)``) in ISO form."""
+    if isinstance(part, dt.date):
+        return part.isoformat()
+    m = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", part) if isinstance(part, str) else None
+    return dt.date(*(int(g) for g in m.groups())).isoformat() if m else part
+
+
+def _field_path(loc: tuple[Any, ...]) -> str | None:
+    """A validation error's location as the user wrote it: pydantic's union-branch tags
+    (``tuple[...]``, ``Growth``) dropped, dates in ISO form, list indices in brackets, and a
+    per-period value named by its own field (``alpha_floor[2]``, not ``periods.values...``)."""
+    parts = [_iso(p) for p in loc if not (isinstance(p, str) and ("[" in p or p == "Growth"))]
+    if parts[:2] == ["periods", "values"] and len(parts) > 2:
+        parts = parts[2:]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
+    return out or None
+
+
 def _format_validation(exc: ValidationError, file: str | None) -> ScenarioError:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or None
+    errors = exc.errors()
+    err = errors[0]
+    if err["type"] == "tuple_type":  # a mapping given for a per-period value: report the growth branch's error
+        err = next((e for e in errors if "Growth" in e["loc"]), err)
+    loc = _field_path(err["loc"])
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = "unknown field" + _did_you_mean(err["loc"]) + " (see docs/scenario.md for the fields)"

@@ -197,6 +197,10 @@ def test_per_period_values_and_growth():
         ({"periods.quotes": {"toy-gpu": {"2027-01-01": -5}}}, "periods.quotes", "positive quoted price"),
         ({"alpha_floor": [0.1, 0.2, 1.5]}, "alpha_floor[2]", ""),
         ({"facility.pue": [1.1, 1.2, 1.3]}, "facility.pue", ""),
+        ({"budget_usd": {"first": 1e8, "growth_per_year": float("inf")}}, "'budget_usd.growth_per_year'", "finite"),
+        ({"periods.quotes": {"toy-gpu": {"2027-01-01": float("inf")}}}, "'periods.quotes.toy-gpu.2027-01-01'", "finite"),
+        ({"alpha_floor": [0.1, "x", 0.2]}, "'alpha_floor[1]'", "valid number"),
+        ({"periods.length_years": float("nan")}, "'periods.length_years'", "finite"),
     ],
 )
 def test_bad_period_input_names_the_field(changes, field, expected):

@@ -18,7 +18,6 @@ quarterly periods.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_plan import machine_state  # noqa: E402
+from bench.bench_plan import machine_state, write_json  # noqa: E402
 from hwcatalog import load_catalog  # noqa: E402
 from planner import build_scenario, plan  # noqa: E402
 
@@ -95,10 +94,7 @@ def main() -> None:
             f"{row['stages']} solves, {row['orders']} orders",
             flush=True,
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"wrote {args.json}")
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

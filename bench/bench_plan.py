@@ -51,6 +51,15 @@ def machine_state() -> dict[str, object]:
     }
 
 
+def write_json(path: Path | None, results: dict[str, object]) -> None:
+    """Write a benchmark's results as JSON to ``path`` (nothing when None)."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"wrote {path}")
+
+
 def synthetic_catalog(base: Catalog, size: int, seed: int = 0) -> Catalog:
     """A catalog of ``size`` purchasable items: perturbed copies of the bundled ones.
 
@@ -126,10 +135,7 @@ def main() -> None:
         scaling.append(r)
         print(f"synthetic catalog {size:4d} items: " + "  ".join(f"{k} {v:.3f}" for k, v in r.items() if k != "items"))
     results["scaling"] = scaling
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        print(f"wrote {args.json}")
+    write_json(args.json, results)
 
 
 if __name__ == "__main__":

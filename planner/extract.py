@@ -43,7 +43,7 @@ from .result import (
     Tokens,
     TrainingFleet,
 )
-from .solve import SolveResult
+from .solve import SolveResult, solved_value
 from .stages import eligible_items, late_items
 from .tco import number_or
 from .timeline import dates, lead_weeks
@@ -77,14 +77,9 @@ def regime(alpha_floor: float, alpha: float | None) -> str:
     return "unguarded"
 
 
-def _val(v: Any) -> float:
-    x = None if v is None else v.value()
-    return 0.0 if x is None else float(x)
-
-
 def purchase_counts(m: BuiltModel) -> Counts:
     """Whole units bought per (item, role), rounded from the solver's integral values."""
-    return {k: round(_val(v)) for k, v in m.count.items()}
+    return {k: round(solved_value(v)) for k, v in m.count.items()}
 
 
 Caps = dict[str, dict[str, Any]]  # item id -> per-unit capabilities (planner.physics), as plain dicts
@@ -164,7 +159,7 @@ def line_item(m: BuiltModel, catalog: Catalog, caps_id: str, role: str, q: int) 
 
 def _replicas(m: BuiltModel, item_id: str, workload: str) -> int:
     """Whole replicas of ``item_id`` serving ``workload`` (0 when it has no replica variable)."""
-    return round(_val(m.replicas.get((item_id, workload))))
+    return round(solved_value(m.replicas.get((item_id, workload))))
 
 
 def _units(m: BuiltModel, item_id: str, workload: str) -> float:

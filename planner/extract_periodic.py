@@ -23,7 +23,7 @@ from .costs import capital_recovery_factor, discount_factor
 from .extract import REGIME_NOTES, extract, line_item, purchase_counts, regime
 from .extract_costs import spend_by_mode
 from .model.types import MUSD
-from .periodic import PeriodicModel, PeriodicSolve, Vintage, lead_time_weeks, price_factor, value
+from .periodic import PeriodicModel, PeriodicSolve, Vintage, lead_time_weeks, price_factor
 from .result import (
     ROLES,
     CostUSD,
@@ -42,7 +42,7 @@ from .result import (
     Timings,
     Tokens,
 )
-from .solve import SolveResult, SolveStatus
+from .solve import SolveResult, SolveStatus, solved_value
 from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS
 
 Key = tuple[str, int]  # (item, delivery period)
@@ -50,7 +50,7 @@ Key = tuple[str, int]  # (item, delivery period)
 
 def orders_placed(pm: PeriodicModel) -> dict[Key, int]:
     """Units ordered per (item, delivery period), whole units, zero orders left out."""
-    out = {k: round(value(o)) for k, o in pm.orders.items()}
+    out = {k: round(solved_value(o)) for k, o in pm.orders.items()}
     return {k: q for k, q in out.items() if q > 0}
 
 
@@ -109,10 +109,14 @@ def fabric_usd(pm: PeriodicModel, t: int, view: str) -> float:
     """The three-tier uplift charged in period t: the growth of its peak (cash) or the level charge
     of the uplift in service (amortised), as in :func:`planner.periodic._fabric`."""
     if view == "cash":
-        return value(pm.fabric_paid_musd[t]) * MUSD
+        return solved_value(pm.fabric_paid_musd[t]) * MUSD
     x = pm.models[t].fabric.get("network_extra")
     c = pm.scenario.costs
-    return value(x) * MUSD * capital_recovery_factor(c.cost_of_capital, c.lifetime_years) * pm.periods[t].years if x is not None else 0.0
+    return (
+        solved_value(x) * MUSD * capital_recovery_factor(c.cost_of_capital, c.lifetime_years) * pm.periods[t].years
+        if x is not None
+        else 0.0
+    )
 
 
 @dataclasses.dataclass
@@ -469,7 +473,7 @@ def grounding_fields(pm: PeriodicModel, plans: list[Plan]) -> dict[str, Any]:
 def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[str, Any]:
     """Status, objective (discounted progress or net present cost) with the staged solve's bound and gap, solver."""
     s = pm.scenario
-    progress_value = value(pm.progress) if s.objective == "max-progress" else None
+    progress_value = solved_value(pm.progress) if s.objective == "max-progress" else None
     weights = {
         "progress": "sum over periods of (1 + cost_of_capital)^-y_t x P_t" if progress_value is not None else None,
         "tokens_per_unit": s.progress.tokens_per_unit,
@@ -488,7 +492,7 @@ def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[st
         "progress": Progress(progress_value, last.progress.bottleneck),
         "objective": Objective(
             name=s.objective,
-            value=progress_value if progress_value is not None else value(pm.net_cost_musd) * MUSD,
+            value=progress_value if progress_value is not None else solved_value(pm.net_cost_musd) * MUSD,
             unit="discounted progress" if progress_value is not None else "USD (net present cost)",
             weights=weights,
             solver_objective=r.objective,

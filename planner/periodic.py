@@ -52,7 +52,7 @@ from .model.types import MUSD
 from .periods import Period, add_years, by_key, grid, value_in
 from .physics import speedup_curve
 from .scenario import Scenario
-from .solve import SolveStatus, solve
+from .solve import SolveStatus, solve, solved_value
 from .stages import dominated, owned_and_rented, worst_status
 from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS
 from .timeline import lead_weeks
@@ -643,10 +643,15 @@ def decisions(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
     return own + orders
 
 
-def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
-    """Solve ``pm`` in stages (relax-and-fix, the rolling-horizon heuristic of lot-sizing):
+def proven_gap(bound: float, found: float) -> float:
+    """``(bound - found) / |bound|``, at least 0: how far the plan may be from the best one."""
+    return max(0.0, (bound - found) / max(abs(bound), 1e-9))
 
-    0. every integer relaxed: the LP bound on :func:`score`;
+
+def relax_and_fix(pm: PeriodicModel, bound: float) -> PeriodicSolve:
+    """Solve ``pm`` in stages (relax-and-fix, the rolling-horizon heuristic of lot-sizing), given
+    the LP relaxation's ``bound`` on :func:`score` (:func:`lp_bound`):
+
     1. for t = 0 .. T-1, period t's :func:`decisions` integer, later periods' relaxed, earlier
        periods' fixed: a MILP at ``periods.mip_gap``, then period t's decisions are fixed;
     2. orders fixed, every period's :func:`operations` integer: the final MILP.
@@ -655,61 +660,54 @@ def relax_and_fix(pm: PeriodicModel) -> PeriodicSolve:
     operating choice). The result is a plan, not a proof of optimality: its
     ``gap`` against the LP bound is the proven one."""
     s = pm.scenario
-    set_objective(pm, None)
     groups = [decisions(pm, t) for t in range(len(pm.models))]
     ops = [v for t in range(len(pm.models)) for v in operations(pm, t) if v.cat == pulp.LpInteger]
     for v in ops + [v for g in groups for v in g]:
         v.cat = pulp.LpContinuous
-    lp = solve(pm.problem, s.solver)
-    seconds, steps = lp.seconds, 1
-    if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) or lp.objective is None:
-        return PeriodicSolve(lp.status, lp.solver, seconds, None, None, None, None, steps)
-    set_objective(pm, lp.objective)
-    status = SolveStatus.OPTIMAL
+    set_objective(pm, bound)
+    status, seconds, steps = SolveStatus.OPTIMAL, 0.0, 0
     for group in [*groups, ops]:
         for v in group:
             v.cat = pulp.LpInteger
         r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
         seconds, steps = seconds + r.seconds, steps + 1
         if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            return PeriodicSolve(r.status, r.solver, seconds, None, lp.objective, None, None, steps)
+            return PeriodicSolve(r.status, r.solver, seconds, None, bound, None, None, steps)
         status = worst_status(status, r.status)
         if group is not ops:
             for v in group:
                 v.lowBound = v.upBound = round(v.varValue or 0.0)
-    found = value(score(pm))
-    gap = max(0.0, (lp.objective - found) / max(abs(lp.objective), 1e-9))
-    if gap > s.periods.mip_gap:
-        status = SolveStatus.FEASIBLE
-    return PeriodicSolve(status, lp.solver, seconds, found, lp.objective, gap, None, steps)
+    found = solved_value(score(pm))
+    gap = proven_gap(bound, found)
+    return PeriodicSolve(status if gap <= s.periods.mip_gap else SolveStatus.FEASIBLE, s.solver, seconds, found, bound, gap, None, steps)
 
 
 EXACT_MAX_INTEGERS = 150  # a model with at most this many integers is solved as one MILP (tiny cases: exact, hand-checkable)
 
 
-def solve_exact(pm: PeriodicModel) -> PeriodicSolve:
+def solve_exact(pm: PeriodicModel, bound: float) -> PeriodicSolve:
     """The whole MILP at once, proven within ``periods.mip_gap`` (small models only)."""
     s = pm.scenario
-    bound = lp_bound(pm)
-    if bound is None:
-        return PeriodicSolve(SolveStatus.INFEASIBLE, s.solver, 0.0, None, None, None, None, 1)
     set_objective(pm, bound)
     r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
     if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return PeriodicSolve(r.status, r.solver, r.seconds, None, bound, None, None, 2)
-    found = value(score(pm))
-    gap = max(0.0, (bound - found) / max(abs(bound), 1e-9))
-    return PeriodicSolve(r.status, r.solver, r.seconds, found, bound, gap, None, 2)
+        return PeriodicSolve(r.status, r.solver, r.seconds, None, bound, None, None, 1)
+    found = solved_value(score(pm))
+    return PeriodicSolve(r.status, r.solver, r.seconds, found, bound, proven_gap(bound, found), None, 1)
 
 
-def solve_one(pm: PeriodicModel) -> PeriodicSolve:
-    """:func:`solve_exact` for a model with at most :data:`EXACT_MAX_INTEGERS` integers, else :func:`relax_and_fix`."""
+def solve_one(pm: PeriodicModel, bound: float | None) -> PeriodicSolve:
+    """No plan when the relaxation has none (``bound`` None); else :func:`solve_exact` for a model
+    with at most :data:`EXACT_MAX_INTEGERS` integers, :func:`relax_and_fix` for a larger one."""
+    if bound is None:
+        return PeriodicSolve(SolveStatus.INFEASIBLE, pm.scenario.solver, 0.0, None, None, None, None, 1)
     integers = sum(1 for v in pm.problem.variables() if v.cat == pulp.LpInteger)
-    return solve_exact(pm) if integers <= EXACT_MAX_INTEGERS else relax_and_fix(pm)
+    return solve_exact(pm, bound) if integers <= EXACT_MAX_INTEGERS else relax_and_fix(pm, bound)
 
 
-def lp_bound(pm: PeriodicModel) -> float | None:
-    """The LP relaxation's :func:`score` (None when it has no solution); the model is left as built."""
+def lp_bound(pm: PeriodicModel) -> tuple[float | None, float]:
+    """The LP relaxation's :func:`score` (None when it has no solution) and the seconds it took;
+    the model is left as built."""
     ints = [v for v in pm.problem.variables() if v.cat == pulp.LpInteger]
     for v in ints:
         v.cat = pulp.LpContinuous
@@ -719,7 +717,7 @@ def lp_bound(pm: PeriodicModel) -> float | None:
     pm.tie_break_per_musd = tie
     for v in ints:
         v.cat = pulp.LpInteger
-    return r.objective if r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None
+    return (r.objective if r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None), r.seconds
 
 
 def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None) -> tuple[PeriodicModel, PeriodicSolve]:
@@ -729,34 +727,30 @@ def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None
     first, the other only when its bound beats that plan by more than the MIP gap."""
     three = build_periodic(s, catalog, today=today, fabric_tiers=3)
     if not any(m.fabric for m in three.models):
-        return three, solve_one(three)
+        bound, lp_s = lp_bound(three)
+        r = solve_one(three, bound)
+        return three, dataclasses.replace(r, seconds=r.seconds + lp_s)
     two = build_periodic(s, catalog, today=today, fabric_tiers=2)
-    cases = sorted(((lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))), key=lambda c: -math.inf if c[0] is None else -c[0])
+    bounds = [(*lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))]
+    cases = sorted(((b, tiers, pm) for b, _, tiers, pm in bounds), key=lambda c: -math.inf if c[0] is None else -c[0])
     best: tuple[PeriodicModel, PeriodicSolve] | None = None
-    seconds, steps = 0.0, 0
+    first: tuple[PeriodicModel, PeriodicSolve] | None = None
+    seconds, steps = sum(lp_s for _, lp_s, _, _ in bounds), 0
     for bound, tiers, pm in cases:
-        if bound is None:
-            continue
-        if best is not None and best[1].objective is not None and bound <= best[1].objective + s.periods.mip_gap * abs(bound):
+        if bound is None or (best is not None and bound <= (best[1].objective or 0.0) + s.periods.mip_gap * abs(bound)):
             break
-        r = solve_one(pm)
+        r = solve_one(pm, bound)
         seconds, steps = seconds + r.seconds, steps + r.steps
-        if r.objective is not None and (best is None or best[1].objective is None or r.objective > best[1].objective):
+        first = first or (pm, r)
+        if r.objective is not None and (best is None or r.objective > (best[1].objective or 0.0)):
             best = (pm, dataclasses.replace(r, fabric_tiers=tiers))
-    if best is None:
-        return three, solve_one(three)
+    if best is None:  # no relaxation, or no whole-unit plan of one
+        return first or (three, solve_one(three, None))
     bound = max(b for b, _, _ in cases if b is not None)
-    found = best[1].objective or 0.0
-    gap = max(0.0, (bound - found) / max(abs(bound), 1e-9))
+    gap = proven_gap(bound, best[1].objective or 0.0)
     status = best[1].status if gap <= s.periods.mip_gap else SolveStatus.FEASIBLE
     return best[0], dataclasses.replace(best[1], status=status, seconds=seconds, steps=steps, bound=bound, gap=gap)
 
 
 def _key(item_id: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in item_id)
-
-
-def value(expr: Any) -> float:
-    """A solved expression's value (0 for an empty one)."""
-    x = pulp.value(expr) if not isinstance(expr, int | float) else expr
-    return 0.0 if x is None or not math.isfinite(float(x)) else float(x)

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .units import parser_for
 
@@ -37,7 +37,12 @@ PERIODISED_FIELDS = (
     "targets.speedup",
 )
 NULLABLE_FIELDS = ("facility.power_cap_kw", "targets.training_tokens", "targets.agents", "targets.speedup")
-CATEGORIES = ("accelerator", "verification", "audit", "memory")
+# Per-item tables: (least, most, what) of each value.
+PER_ITEM_RANGES = {
+    "lifetime_years": (0.25, 20.0, "a lifetime (years)"),
+    "lead_time_weeks": (0.0, 260.0, "a lead time (weeks)"),
+    "price_decline_per_year": (-0.5, 0.9, "a yearly price decline"),
+}
 
 
 class Growth(BaseModel):
@@ -116,28 +121,13 @@ class PeriodsSpec(BaseModel):
                 raise ValueError(f"expected each period length between 0.25 and 10 years, got {x}")
         return v
 
-    @field_validator("lifetime_years")
+    @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year")
     @classmethod
-    def _lifetimes(cls, v: dict[str, float]) -> dict[str, float]:
+    def _per_item_ranges(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        low, high, what = PER_ITEM_RANGES[str(info.field_name)]
         for k, x in v.items():
-            if not 0.25 <= x <= 20:
-                raise ValueError(f"expected a lifetime between 0.25 and 20 years for {k!r}, got {x}")
-        return v
-
-    @field_validator("lead_time_weeks")
-    @classmethod
-    def _leads(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, x in v.items():
-            if not 0 <= x <= 260:
-                raise ValueError(f"expected a lead time between 0 and 260 weeks for {k!r}, got {x}")
-        return v
-
-    @field_validator("price_decline_per_year")
-    @classmethod
-    def _declines(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, x in v.items():
-            if not -0.5 <= x <= 0.9:
-                raise ValueError(f"expected a yearly price decline between -0.5 and 0.9 for {k!r}, got {x}")
+            if not low <= x <= high:
+                raise ValueError(f"expected {what} between {low:g} and {high:g} for {k!r}, got {x}")
         return v
 
     @field_validator("quotes")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import math
 import os
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pulp
 
@@ -104,3 +106,9 @@ def solve(problem: pulp.LpProblem, solver_name: str, *, gap_rel: float = DEFAULT
         status = SolveStatus.FAILED
     objective = pulp.value(problem.objective) if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None
     return SolveResult(status, solver_name, seconds, None if objective is None else float(objective))
+
+
+def solved_value(expr: Any) -> float:
+    """A solved variable's or expression's value: 0 for none, an empty expression or a non-finite value."""
+    x = pulp.value(expr) if not isinstance(expr, int | float) else expr
+    return 0.0 if x is None or not math.isfinite(float(x)) else float(x)

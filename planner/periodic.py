@@ -269,22 +269,52 @@ def vintage(s: Scenario, catalog: Catalog, caps: dict[str, Any], periods: tuple[
 # ------------------------------------------------------------------------------ building
 
 
-def build_periodic(s: Scenario, catalog: Catalog, *, today: dt.date | None = None, fabric_tiers: int | None = None) -> PeriodicModel:
-    """The model over the periods of ``s`` (see module doc), without solving."""
-    today = today or s.periods.as_of or dt.date.today()
+@dataclass(frozen=True)
+class PeriodInputs:
+    """What every build of the periodic model shares, whatever its fabric: the grid, budgets, each
+    period's scenario and its candidate lines (least unit costs, dominated items dropped)."""
+
+    periods: tuple[Period, ...]
+    total_budget_usd: float
+    budgets_usd: list[float | None]
+    scenarios: list[Scenario]
+    caps: list[Any]
+    dominated: dict[str, str]
+    today: dt.date
+
+
+def prepare_periods(s: Scenario, catalog: Catalog, today: dt.date | None = None) -> PeriodInputs:
+    """Validate the per-item tables against the catalog and compute the :class:`PeriodInputs`."""
     check_keys(s, catalog)
     periods = grid(s.periods)
     if not periods:
         raise ScenarioError("the scenario has no periods (set periods.start, periods.count and periods.length_years)", field="periods")
     total_budget, caps_t = budgets(s, periods)
     scenarios = [period_scenario(s, p, total_budget) for p in periods]
-    sense = pulp.LpMaximize if s.objective == "max-progress" else pulp.LpMinimize
-    problem = pulp.LpProblem("periodic_plan", sense)
     caps = [least_unit_costs(owned_and_rented(st, catalog), st) for st in scenarios]
     drop = periodic_dominated(s, catalog, caps)
+    kept = [c.drop(index=list(drop)) for c in caps]
+    return PeriodInputs(periods, total_budget, caps_t, scenarios, kept, drop, today or s.periods.as_of or dt.date.today())
+
+
+def build_periodic(
+    s: Scenario, catalog: Catalog, *, today: dt.date | None = None, fabric_tiers: int | None = None, inputs: PeriodInputs | None = None
+) -> PeriodicModel:
+    """The model over the periods of ``s`` (see module doc), without solving; ``inputs`` from
+    :func:`prepare_periods` when several builds share them."""
+    inp = inputs or prepare_periods(s, catalog, today)
+    periods, scenarios, total_budget, caps_t, drop, today = (
+        inp.periods,
+        inp.scenarios,
+        inp.total_budget_usd,
+        inp.budgets_usd,
+        inp.dominated,
+        inp.today,
+    )
+    sense = pulp.LpMaximize if s.objective == "max-progress" else pulp.LpMinimize
+    problem = pulp.LpProblem("periodic_plan", sense)
     models = [
-        _period_model(problem, st, c.drop(index=list(drop)), t, total_budget, fabric_tiers)
-        for t, (st, c) in enumerate(zip(scenarios, caps, strict=True))
+        _period_model(problem, st, c, t, total_budget, fabric_tiers) for t, (st, c) in enumerate(zip(scenarios, inp.caps, strict=True))
     ]
     vintages, orders, lots, lot_links, unavailable = _orders(s, catalog, models, periods, today)
     for con in lot_links:
@@ -725,12 +755,13 @@ def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None
     fabric is one choice for the whole plan, and the two cases are built apart (a binary per
     period with big-Ms leaves the LP bound weak): the case with the better LP bound is solved
     first, the other only when its bound beats that plan by more than the MIP gap."""
-    three = build_periodic(s, catalog, today=today, fabric_tiers=3)
+    inputs = prepare_periods(s, catalog, today)
+    three = build_periodic(s, catalog, fabric_tiers=3, inputs=inputs)
     if not any(m.fabric for m in three.models):
         bound, lp_s = lp_bound(three)
         r = solve_one(three, bound)
         return three, dataclasses.replace(r, seconds=r.seconds + lp_s)
-    two = build_periodic(s, catalog, today=today, fabric_tiers=2)
+    two = build_periodic(s, catalog, fabric_tiers=2, inputs=inputs)
     bounds = [(*lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))]
     cases = sorted(((b, tiers, pm) for b, _, tiers, pm in bounds), key=lambda c: -math.inf if c[0] is None else -c[0])
     best: tuple[PeriodicModel, PeriodicSolve] | None = None

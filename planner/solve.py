@@ -110,5 +110,7 @@ def solve(problem: pulp.LpProblem, solver_name: str, *, gap_rel: float = DEFAULT
 
 def solved_value(expr: Any) -> float:
     """A solved variable's or expression's value: 0 for none, an empty expression or a non-finite value."""
+    if expr is None:
+        return 0.0
     x = pulp.value(expr) if not isinstance(expr, int | float) else expr
     return 0.0 if x is None or not math.isfinite(float(x)) else float(x)

@@ -25,6 +25,7 @@ from hwcatalog.safeio import excerpt, load_yaml, read_text
 
 from .errors import ScenarioError
 from .fields import nested
+from .floor import DEFAULT_COLLAPSE_SAMPLES, DEFAULT_COLLAPSE_TOLERANCE, is_auto, resolve_auto_floor
 from .limits import MAX_SCENARIO_BYTES, range_problem
 from .periods import PeriodsSpec, hoist
 from .uncertainty import UncertaintySpec
@@ -184,6 +185,23 @@ class CatalogSelection(_Strict):
     allow_cloud_only: bool = Field(default=False, description="Let cloud-only units with capitalised prices in (true/false)")
 
 
+class CollapseFloorSpec(_Strict):
+    """How ``alpha_floor: auto`` is derived from the collapse model (planner.floor)."""
+
+    samples_per_refit: int = Field(
+        default=DEFAULT_COLLAPSE_SAMPLES, ge=2, le=10**15, description="Samples n per refit of the model on its own output (samples)"
+    )
+    tolerance: float = Field(
+        default=DEFAULT_COLLAPSE_TOLERANCE, gt=0, lt=1, description="Tolerated loss of diversity D after any refit (fraction)"
+    )
+    refits_per_year: float = Field(
+        default=4.0,
+        gt=0,
+        le=365,
+        description="Refits of the model on its own output a year; sets how fast loss accrues in a periodised plan (refits/year)",
+    )
+
+
 class ProcurementSpec(_Strict):
     """How a buyer orders: how many models per role, one accelerator family per training cluster,
     and where buying stops paying."""
@@ -293,6 +311,9 @@ class Scenario(_Strict):
     solver: SolverName = Field(default="cbc", description="MILP solver (cbc or highs)")
     mip_gap: float = Field(default=1e-4, ge=0, le=0.05, description="Relative MIP gap at which the solver may stop (fraction)")
     alpha_floor_basis: str = Field(default="scenario", description="Where the floor came from (text)")
+    collapse_floor: CollapseFloorSpec = Field(
+        default_factory=CollapseFloorSpec, description="How alpha_floor: auto is derived from the collapse model (mapping)"
+    )
     uncertainty: UncertaintySpec = Field(
         default_factory=UncertaintySpec, description="Distributions on fields and catalog figures, for plan montecarlo (mapping)"
     )
@@ -472,17 +493,31 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
     """Validate ``base`` (default: the bundled defaults) deep-merged with ``overrides``."""
     _reject_replaced(overrides or {}, file)
     data = _deep_merge(base if base is not None else default_dict(), overrides or {})
+    auto = is_auto(data.get("alpha_floor"))
+    if auto:  # validate everything else first, then derive the floor from the validated scenario
+        data["alpha_floor"] = 0.0
+    scenario = _validate(copy.deepcopy(data) if auto else data, file)
+    if auto:
+        try:
+            data["alpha_floor"], data["alpha_floor_basis"] = resolve_auto_floor(scenario)
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=file, field="collapse_floor.tolerance") from None
+        scenario = _validate(data, file)
+    check_ranges(scenario, file)
+    return scenario
+
+
+def _validate(data: dict[str, Any], file: str | None) -> Scenario:
+    """Per-period values hoisted (:func:`planner.periods.hoist`), then the schema; one-line errors."""
     try:
         data = hoist(data)
     except ValueError as exc:
         field, _, msg = str(exc).partition(": ")
         raise ScenarioError(msg, file=file, field=field) from None
     try:
-        scenario = Scenario.model_validate(data)
+        return Scenario.model_validate(data)
     except ValidationError as exc:
         raise _format_validation(exc, file) from None
-    check_ranges(scenario, file)
-    return scenario
 
 
 def check_ranges(scenario: Scenario, file: str | None = None) -> None:

@@ -157,16 +157,14 @@ def collapse_floor_options(fn: F) -> F:
         click.option(
             "--collapse-samples",
             type=click.IntRange(min=2, max=10**15),
-            default=DEFAULT_COLLAPSE_SAMPLES,
-            show_default=True,
-            help="With --alpha-floor auto: samples per refit n.",
+            default=None,
+            help=f"With --alpha-floor auto: samples per refit n (collapse_floor.samples_per_refit, default {DEFAULT_COLLAPSE_SAMPLES}).",
         ),
         click.option(
             "--collapse-tolerance",
             type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True),
-            default=DEFAULT_COLLAPSE_TOLERANCE,
-            show_default=True,
-            help="With --alpha-floor auto: tolerated long-run loss of diversity D.",
+            default=None,
+            help=f"With --alpha-floor auto: tolerated loss of diversity (collapse_floor.tolerance, default {DEFAULT_COLLAPSE_TOLERANCE}).",
         ),
     )(fn)
 
@@ -201,7 +199,7 @@ def flag_overrides(o: dict[str, Any]) -> dict[str, Any]:
             "allow_late": True if o.get("allow_late") else None,
         }
     )
-    over.update(floor_overrides(o.get("alpha_floor"), samples=o["collapse_samples"], tolerance=o["collapse_tolerance"]))
+    over.update(floor_overrides(o.get("alpha_floor"), samples=o.get("collapse_samples"), tolerance=o.get("collapse_tolerance")))
     return over
 
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .periods import Period
-    from .scenario import Scenario
+    from .periods import Period, PeriodsSpec
 
 DEFAULT_COLLAPSE_SAMPLES = 100
 DEFAULT_COLLAPSE_TOLERANCE = 0.05
@@ -146,23 +145,23 @@ def _fill(floors: list[float | None]) -> list[float]:
     return out
 
 
-def resolve_auto_floor(scenario: Scenario) -> tuple[float | list[float], str]:
-    """The floor ``auto`` stands for in ``scenario`` and its basis: one long-run floor for a
-    one-period scenario, a floor per period (:func:`schedule_floors`) for a periodised one.
-    Raises ValueError (message) when the tolerance cannot be met."""
+def resolve_auto_floor(
+    samples: int, tolerance: float, refits_per_year: float, periods: PeriodsSpec, least: float
+) -> tuple[float | list[float], str]:
+    """The floor ``alpha_floor: auto`` stands for, and its basis: one long-run floor without a
+    time grid, a floor per period (:func:`schedule_floors`) with one; a positive floor is at
+    least ``least``. Raises ValueError (message) when the tolerance cannot be met."""
     from .periods import grid
-    from .scenario import MIN_ALPHA_FLOOR
 
-    spec = scenario.collapse_floor
-    if scenario.periods.active:
-        sched = schedule_floors(grid(scenario.periods), spec.samples_per_refit, spec.tolerance, spec.refits_per_year, MIN_ALPHA_FLOOR)
+    if periods.active:
+        sched = schedule_floors(grid(periods), samples, tolerance, refits_per_year, least)
         return list(sched.floors), sched.basis
     from .collapse import recommend_floor
 
-    rec = recommend_floor(spec.samples_per_refit, spec.tolerance)
+    rec = recommend_floor(samples, tolerance)
     if rec.alpha_floor is None:
         raise ValueError(
-            f"no alpha <= 1 keeps the long-run loss of diversity at or below {spec.tolerance:g} with {spec.samples_per_refit} "
+            f"no alpha <= 1 keeps the long-run loss of diversity at or below {tolerance:g} with {samples} "
             f"samples per refit (least possible {rec.min_loss:.4g}); {HINT}"
         )
-    return (max(rec.alpha_floor, MIN_ALPHA_FLOOR) if rec.alpha_floor > 0 else 0.0), rec.basis
+    return (max(rec.alpha_floor, least) if rec.alpha_floor > 0 else 0.0), rec.basis

@@ -499,7 +499,10 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
     scenario = _validate(copy.deepcopy(data) if auto else data, file)
     if auto:
         try:
-            data["alpha_floor"], data["alpha_floor_basis"] = resolve_auto_floor(scenario)
+            spec = scenario.collapse_floor
+            data["alpha_floor"], data["alpha_floor_basis"] = resolve_auto_floor(
+                spec.samples_per_refit, spec.tolerance, spec.refits_per_year, scenario.periods, MIN_ALPHA_FLOOR
+            )
         except ValueError as exc:
             raise ScenarioError(str(exc), file=file, field="collapse_floor.tolerance") from None
         scenario = _validate(data, file)

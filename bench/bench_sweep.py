@@ -8,7 +8,8 @@ Usage::
 
 Each run plans the grid exactly (both MILP stages, no marginal values) and streams rows to a
 Parquet file in a temporary folder, as ``plan whatif --results`` does. Reports medians of the
-repeats and the machine's state.
+repeats and the machine's state, and the solver's own share: the CBC seconds of each scenario,
+planned one by one, and the rate that time alone would allow on 2 cores.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_plan import machine_state  # noqa: E402
 from hwcatalog import load_catalog  # noqa: E402
-from planner import load_scenario  # noqa: E402
+from planner import load_scenario, plan  # noqa: E402
 from planner.compare import grid, parse_vary  # noqa: E402
 from planner.executor import make_executor  # noqa: E402
 from planner.results_store import ResultStore  # noqa: E402
@@ -51,6 +52,19 @@ def rate(pts: list, scheduler: str, jobs: int) -> float:
         return len(pts) / (time.perf_counter() - t0)
 
 
+def solver_bound(pts: list, cores: int) -> dict[str, float]:
+    """Solver seconds per scenario of the grid, planned one by one in this process (every LP and
+    MILP of a plan, each a CBC run through PuLP: the model written, solved and read back), and the
+    most scenarios a second ``cores`` cores could reach if planning cost nothing but those solves."""
+    catalog = load_catalog(max_price_age_days=None)
+    seconds = [plan(s, catalog, marginals=False).timings.solve_seconds_total for _, s, _ in pts]
+    return {
+        "median_s": statistics.median(seconds),
+        "mean_s": statistics.mean(seconds),
+        "max_rate": cores * len(seconds) / sum(seconds),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -68,6 +82,11 @@ def main() -> None:
     one = statistics.median(rate(pts, "processes", 1) for _ in range(args.repeats))
     two = statistics.median(rate(pts, "processes", 2) for _ in range(args.repeats))
     print(f"parallel efficiency, processes 1 -> 2 workers: {two / (2 * one):.2f}")
+    bound = solver_bound(pts, 2)
+    print(
+        f"solver time per scenario: median {bound['median_s']:.3f} s, mean {bound['mean_s']:.3f} s; "
+        f"on 2 cores the solves alone allow at most {bound['max_rate']:.2f} scenarios/s"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from .escape import CSV_LINE_END, FORMULA_PREFIXES, spreadsheet_text, xlsx_text
 from .present import headline
 from .result import ROLES, OrderRow, PeriodSection, Plan
 from .scenario import scenario_parameters
-from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, OPEX_COMPONENTS
+from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, OPEX_COMPONENTS, PERIOD_COMPONENTS
 
 USD_FORMAT = '"USD" #,##0'
 USD_CENTS_FORMAT = '"USD" #,##0.00'
@@ -445,17 +445,18 @@ def _components_sheet(wb: Any, plan: Plan, col: dict[str, str], last: int) -> No
     sh = Sheet(wb, "Cost components")
     sh.header(["component", "kind", "total (USD)", "basis (scenario fields and catalog figures)"], {0: 16, 1: 10, 2: 20, 3: 90})
     qty = f"'Line items'!${col['quantity']}$2:${col['quantity']}${last}"
-    for r, k in enumerate(COMPONENTS, start=1):
-        unit = f"'Line items'!${col[f'c_{k}']}$2:${col[f'c_{k}']}${last}"
+    components = PERIOD_COMPONENTS if plan.periods else COMPONENTS
+    for r, k in enumerate(components, start=1):
         sh.text(r, 0, k)
         sh.text(r, 1, "capital" if k in CAPITAL_COMPONENTS else "opex")
         if plan.periods:
             sh.value(r, 2, plan.cost_usd.components.get(k, 0.0), "usd")
             sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view; sum over the periods as solved, a value)")
         else:
+            unit = f"'Line items'!${col[f'c_{k}']}$2:${col[f'c_{k}']}${last}"
             sh.formula(r, 2, f"=SUMPRODUCT({qty},{unit})", plan.cost_usd.components.get(k, 0.0), "usd")
             sh.text(r, 3, COMPONENT_BASIS[k] + f" ({plan.cost_usd.view} view)")
-    tot = len(COMPONENTS) + 1
+    tot = len(components) + 1
     sh.text(tot, 0, "total", "bold")
     sh.formula(tot, 2, f"=SUM(C2:C{tot})", plan.cost_usd.total, "bold_usd")
 

@@ -38,12 +38,13 @@ from .result import (
     Plan,
     PlanStatus,
     Progress,
+    RoleChange,
     SolverInfo,
     Timings,
     Tokens,
 )
 from .solve import SolveResult, SolveStatus, solved_value
-from .tco import CAPITAL_COMPONENTS, COMPONENTS, OPEX_COMPONENTS
+from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS, PERIOD_COMPONENTS, PERIOD_OPEX_COMPONENTS, ROLE_CHANGE
 
 Key = tuple[str, int]  # (item, delivery period)
 
@@ -62,6 +63,27 @@ def fleet(pm: PeriodicModel, t: int) -> dict[tuple[str, str], int]:
 def in_service(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) -> int:
     """Owned units of ``item_id`` in service in period t: delivered and not yet retired."""
     return sum(q for (i, _), q in placed.items() if i == item_id and t in pm.vintages[(i, _)].active)
+
+
+def moved_units(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) -> int:
+    """Units of ``item_id`` moved into a role at period t's start: those entering a role
+    (``sum_r max(0, n[t, r] - n[t-1, r])``) less the units delivered then, at least 0."""
+    if t == 0:
+        return 0
+    now, before = fleet(pm, t), fleet(pm, t - 1)
+    entering = sum(max(0, q - before.get((i, r), 0)) for (i, r), q in now.items() if i == item_id)
+    return max(0, entering - placed.get((item_id, t), 0))
+
+
+def role_changes(pm: PeriodicModel, placed: dict[Key, int], t: int) -> tuple[RoleChange, ...]:
+    """Period t's units moved into a role, per owned item with a role-change cost, and what they cost."""
+    out = []
+    for item_id, u in sorted(pm.role_moves):
+        if u == t:
+            q = moved_units(pm, placed, item_id, t)
+            if q:
+                out.append(RoleChange(item_id, q, q * pm.role_moves[(item_id, u)][1]))
+    return tuple(out)
 
 
 def roles_of(counts: dict[tuple[str, str], int], item_id: str) -> dict[str, int]:
@@ -157,6 +179,8 @@ def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
             if serving:
                 for k, x in opex_components_usd(pm, pm.models[t].inp.rows[item_id], t).items():
                     charges["opex"][k] += serving * x
+            if (item_id, t) in pm.role_moves:
+                charges["opex"][ROLE_CHANGE] += moved_units(pm, placed, item_id, t) * pm.role_moves[(item_id, t)][1]
             _book(led, t, _shares(pm, counts, item_id, t), charges, item_id)
         for (line, role), q in counts.items():
             row = pm.models[t].inp.rows[line]
@@ -206,7 +230,7 @@ def _book(led: Ledger, t: int, shares: dict[str, float], charges: dict[str, Any]
 
 def totals(comps: dict[str, float]) -> tuple[float, float]:
     """(capital, opex) of a component table."""
-    return sum(comps.get(k, 0.0) for k in CAPITAL_COMPONENTS), sum(comps.get(k, 0.0) for k in OPEX_COMPONENTS)
+    return sum(comps.get(k, 0.0) for k in CAPITAL_COMPONENTS), sum(comps.get(k, 0.0) for k in PERIOD_OPEX_COMPONENTS)
 
 
 # ------------------------------------------------------------------------------ sections
@@ -263,6 +287,7 @@ def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Led
                 cost_usd=PeriodCost(capex=capex, opex=opex, total=capex + opex),
                 spend_by_role_usd={role: ledgers[view].by_role[t].get(role, 0.0) for role in ROLES},
                 fleet=fleet_rows(pm, placed, t),
+                role_changes=role_changes(pm, placed, t),
                 budget_usd=pm.budgets_usd[t],
                 cash_usd=cash,
                 amortised_usd=amortised,
@@ -342,7 +367,7 @@ def _priced_line(
     (``leds``: the scenario's view and the cash view)."""
     led, cash_led = leds
     li = _template(pm, plans, line, role, q)
-    comps = {k: led.by_line.get(line, {}).get(k, 0.0) for k in COMPONENTS}
+    comps = {k: led.by_line.get(line, {}).get(k, 0.0) for k in PERIOD_COMPONENTS}
     capital, opex = totals(comps)
     vintages = [pm.vintages[k] for k in placed if k[0] == line]
     cash = totals(cash_led.by_line.get(line, {}))[0]
@@ -387,7 +412,7 @@ def token_totals(plans: list[Plan]) -> Tokens:
 
 
 def cost_usd(pm: PeriodicModel, led: Ledger, budget_usd: float, view: str, purchase_usd: float) -> CostUSD:
-    comps = {k: sum(c.get(k, 0.0) for c in led.by_period) for k in COMPONENTS}
+    comps = {k: sum(c.get(k, 0.0) for c in led.by_period) for k in PERIOD_COMPONENTS}
     capex, opex = totals(comps)
     return CostUSD(
         capex,

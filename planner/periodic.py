@@ -106,6 +106,7 @@ class PeriodicModel:
     dominated: dict[str, str] = field(default_factory=dict)  # items left out: {dropped: dominating}
     tie_break_per_musd: float = 0.0  # progress given up per MUSD of net present cost to break ties (set by the solve)
     today: dt.date = field(default_factory=dt.date.today)
+    role_moves: dict[tuple[str, int], tuple[pulp.LpVariable, float]] = field(default_factory=dict)  # (item, t) -> (units moved, USD/unit)
 
 
 def period_scenario(s: Scenario, p: Period, total_budget_usd: float) -> Scenario:
@@ -164,6 +165,11 @@ def lifetime_years(s: Scenario, row: dict[str, Any]) -> float:
 def decline_per_year(s: Scenario, row: dict[str, Any]) -> float:
     """Yearly fall of the line's price (``periods.price_decline_per_year``; negative: a rise), 0 when unset."""
     return by_key(s.periods.price_decline_per_year, 0.0, str(row["base_id"]), str(row["kind"]), str(row["category"]))
+
+
+def role_change_usd(s: Scenario, row: dict[str, Any]) -> float:
+    """Cost of moving one unit of an owned line into a role (``periods.role_change_usd`` by id, kind or category), 0 when unset."""
+    return by_key(s.periods.role_change_usd, 0.0, str(row["base_id"]), str(row["kind"]), str(row["category"]))
 
 
 def price_factor(s: Scenario, catalog: Catalog, row: dict[str, Any], day: dt.date, attribute: str = "price_usd") -> float:
@@ -320,6 +326,7 @@ def build_periodic(
     for con in lot_links:
         problem += con
     _fleet_links(problem, models, vintages, orders)
+    moves = _role_changes(problem, s, models, orders)
     pm = PeriodicModel(
         scenario=s,
         catalog=catalog,
@@ -342,6 +349,7 @@ def build_periodic(
         unavailable=unavailable,
         dominated=drop,
         today=today,
+        role_moves=moves,
     )
     _costs(pm)
     _budget(pm, total_budget)
@@ -352,7 +360,7 @@ def build_periodic(
 def check_keys(s: Scenario, catalog: Catalog) -> None:
     """Every key of the per-item tables names something the catalog holds (a typo would silently
     drop a quote or a lifetime): catalog ids for ``lead_time_weeks`` and ``quotes``; ids, kinds or
-    categories (or a default's key) for ``lifetime_years`` and ``price_decline_per_year``."""
+    categories (or a default's key) for ``lifetime_years``, ``price_decline_per_year`` and ``role_change_usd``."""
     from .scenario import default_dict
 
     items = catalog.items
@@ -368,6 +376,7 @@ def check_keys(s: Scenario, catalog: Catalog) -> None:
             groups | set(defaults.get("price_decline_per_year") or {}),
             "an id, kind or category",
         ),
+        "role_change_usd": (s.periods.role_change_usd, groups, "an id, kind or category"),
     }
     for name, (table, known, what) in tables.items():
         unknown = sorted(set(table) - known)
@@ -516,6 +525,37 @@ def _fleet_links(
             problem += pulp.LpConstraint(pulp.lpSum(counts) - pulp.lpSum(serving), pulp.LpConstraintLE, f"fleet_{_key(item_id)}_t{t}", 0)
 
 
+def _role_changes(
+    problem: pulp.LpProblem, s: Scenario, models: list[BuiltModel], orders: dict[tuple[str, int], Any]
+) -> dict[tuple[str, int], tuple[pulp.LpVariable, float]]:
+    """Units moved into a role, per owned item with a role-change cost and period t >= 1:
+    ``e[t, r] >= n[t, r] - n[t-1, r]`` (units entering role r, ``e >= 0``) and
+    ``M[t] >= sum_r e[t, r] - o[t]``, ``M >= 0``: the entrants that are not new deliveries came
+    from another role or from idle. A positive cost drives ``M`` to that least number. Returns
+    ``{(item, t): (M, USD per unit)}``."""
+    out: dict[tuple[str, int], tuple[pulp.LpVariable, float]] = {}
+    for t in range(1, len(models)):
+        now, before = models[t], models[t - 1]
+        items = sorted({i for (i, _) in now.count if now.inp.rows[i]["mode"] == "own"})
+        for item_id in items:
+            rate = role_change_usd(s, now.inp.rows[item_id])
+            if rate <= 0:
+                continue
+            key = _key(item_id)
+            entering = []
+            for (i, role), n in sorted(now.count.items()):
+                if i != item_id:
+                    continue
+                e = pulp.LpVariable(f"x_enter_{key}_{role}_{t}", lowBound=0)
+                problem += pulp.LpConstraint(e - n + before.count.get((i, role), 0), pulp.LpConstraintGE, f"enter_{key}_{role}_t{t}", 0)
+                entering.append(e)
+            moved = pulp.LpVariable(f"x_moved_{key}_{t}", lowBound=0)
+            delivered = orders.get((item_id, t), 0)
+            problem += pulp.LpConstraint(moved - pulp.lpSum(entering) + delivered, pulp.LpConstraintGE, f"moved_{key}_t{t}", 0)
+            out[(item_id, t)] = (moved, rate)
+    return out
+
+
 def opex_per_unit_usd(pm: PeriodicModel, row: dict[str, Any], p: Period) -> float:
     """Operating cost of one unit over period ``p`` (every opex component at the period's length
     and electricity price); a reviewer's labour moves along the audit price path from the date of
@@ -541,6 +581,8 @@ def _costs(pm: PeriodicModel) -> None:
     for key, vt in pm.vintages.items():
         for t in vt.active:
             opex[t].append((pm.orders[key], opex_per_unit_usd(pm, pm.models[t].inp.rows[key[0]], periods[t]) / MUSD))
+    for (_, t), (moved, rate) in pm.role_moves.items():
+        opex[t].append((moved, rate / MUSD))
     salvage = []
     for key, vt in pm.vintages.items():
         o = pm.orders[key]

@@ -42,6 +42,7 @@ PER_ITEM_RANGES = {
     "lifetime_years": (0.25, 20.0, "a lifetime (years)"),
     "lead_time_weeks": (0.0, 260.0, "a lead time (weeks)"),
     "price_decline_per_year": (-0.5, 0.9, "a yearly price decline"),
+    "role_change_usd": (0.0, 1.0e7, "a role-change cost (USD per unit)"),
 }
 
 
@@ -92,6 +93,13 @@ class PeriodsSpec(BaseModel):
         default_factory=dict,
         description="Yearly fall of a unit's purchase price by catalog id or category; negative for a rise (fraction/year)",
     )
+    role_change_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Cost of moving one owned unit into a role it did not serve the period before (re-imaging, re-cabling), "
+            "by catalog id, kind or category; none given = free (USD per unit)"
+        ),
+    )
     quotes: dict[str, dict[dt.date, float]] = Field(
         default_factory=dict,
         description="A buyer's quoted unit price by catalog id and date; wins over the price path from that date (USD)",
@@ -121,7 +129,7 @@ class PeriodsSpec(BaseModel):
                 raise ValueError(f"expected each period length between 0.25 and 10 years, got {x}")
         return v
 
-    @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year")
+    @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year", "role_change_usd")
     @classmethod
     def _per_item_ranges(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         low, high, what = PER_ITEM_RANGES[str(info.field_name)]

@@ -457,14 +457,17 @@ ORDER_COLUMNS = [
 
 
 def fleet_rows(p: Plan) -> list[dict[str, str]]:
-    """Units per (item, role) in each period (``p1``, ``p2``, ...), idle units included; blank
-    where the item serves no such role in a period."""
+    """Units per (item, role) in each period (``p1``, ``p2``, ...), idle units included, and units
+    moved into a role with their cost (``moved``); blank where the item serves no such role in a period."""
     keys: dict[tuple[str, str], dict[str, str]] = {}
     for s in p.periods:
         for f in s.fleet:
             row = keys.setdefault((f.id, f.role), {"id": f.id, "role": f.role})
             row[f"p{s.index + 1}"] = f"{f.quantity:,}"
-    order = {r: i for i, r in enumerate((*ROLES, "idle"))}
+        for c in s.role_changes:
+            row = keys.setdefault((c.id, "moved"), {"id": c.id, "role": "moved"})
+            row[f"p{s.index + 1}"] = f"{c.quantity:,} (USD {c.cost_usd:,.0f})"
+    order = {r: i for i, r in enumerate((*ROLES, "idle", "moved"))}
     rows = sorted(keys.values(), key=lambda r: (r["id"], order.get(r["role"], len(order)), r["role"]))
     return [{**{f"p{s.index + 1}": "" for s in p.periods}, **r} for r in rows]
 

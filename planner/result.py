@@ -131,6 +131,16 @@ class PeriodCost:
 
 
 @dataclass(frozen=True)
+class RoleChange:
+    """Owned units of one item moved into a role at a period's start, and their cost
+    (``periods.role_change_usd`` per unit)."""
+
+    id: str
+    quantity: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
 class PeriodSection:
     """One period of a periodised plan (``planner.periodic``): dates, alpha against its floor,
     cost in the scenario's view and in both views, the fleet by item and role, what it delivers."""
@@ -157,6 +167,7 @@ class PeriodSection:
     power_cap_kw: float | None
     discount_factor: float  # (1 + cost_of_capital)^-offset at the period's start
     binding_constraints: tuple[str, ...] = ()
+    role_changes: tuple[RoleChange, ...] = ()  # units moved into a role at the period's start (periods.role_change_usd)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ HOURS_PER_YEAR = 8760.0
 CAPITAL_COMPONENTS = ("device", "host", "network", "storage", "datacenter")
 OPEX_COMPONENTS = ("colocation", "staff", "software", "insurance", "energy", "maintenance", "labour", "rental")
 COMPONENTS = CAPITAL_COMPONENTS + OPEX_COMPONENTS
+ROLE_CHANGE = "role_change"  # a periodised plan's own opex component: owned units moved into a role
+PERIOD_OPEX_COMPONENTS = (*OPEX_COMPONENTS, ROLE_CHANGE)
+PERIOD_COMPONENTS = (*COMPONENTS, ROLE_CHANGE)
 
 # What each component is, which scenario fields set it and where the bundled default comes from
 # (planner/data/default.yaml and docs/model.md "Cost of ownership" give the full citations).
@@ -69,6 +72,7 @@ COMPONENT_BASIS = {
     "maintenance": "facility.maintenance_rate_per_year x (price + host share); default an assumption",
     "labour": "reviewer usd_per_hour x hours_per_year (catalog, Sources sheet)",
     "rental": "offer usd_per_device_hour x devices x hours paid by mode (the line's source column)",
+    ROLE_CHANGE: "periods.role_change_usd x owned units moved into a role they did not serve the period before (periodised plans)",
 }
 
 RESERVED_YEARS = {"reserved-1y": 1, "reserved-3y": 3}

@@ -155,6 +155,36 @@ def test_json_contract(toy_catalog):
     assert not {"periods", "orders", "cost_views"} & set(one)
 
 
+@pytest.mark.parametrize(
+    ("usd_per_unit", "bought", "moved", "cost_usd"),
+    [
+        # free: the 2 GPUs that train in year 1 serve inference in year 2 beside 2 new ones:
+        # 4 x 10,000 + energy 2 x 876 (year 1) + 4 x 876 (year 2) = 45,256
+        (None, [(0, 2), (1, 2)], 0, 45_256.0),
+        # USD 100 a unit: the same plan, 2 units moved into inference, 200 more
+        (100.0, [(0, 2), (1, 2)], 2, 45_456.0),
+        # dearer than a new unit: 4 new GPUs serve year 2, the 2 old ones idle (their energy paid):
+        # 6 x 10,000 + 2 x 876 + 6 x 876 = 67,008
+        (1.0e6, [(0, 2), (1, 4)], 0, 67_008.0),
+    ],
+)
+def test_role_change_cost(toy_catalog, usd_per_unit, bought, moved, cost_usd):
+    """Training needs 2 GPUs in year 1 (5e12 tokens), 300 agents need 4 in year 2 (inference)."""
+    changes = {"targets.training_tokens": [5e12, 0], "targets.agents": [0, 300]}
+    if usd_per_unit is not None:
+        changes["periods.role_change_usd"] = {"toy-gpu": usd_per_unit}
+    p = plan(periodised(2, **changes), toy_catalog)
+    assert sorted((o.period, o.quantity) for o in p.orders) == bought
+    assert p.cost_usd.total == pytest.approx(cost_usd, abs=0.01)
+    changes_p2 = p.periods[1].role_changes
+    assert sum(c.quantity for c in changes_p2) == moved
+    assert p.cost_usd.components["role_change"] == pytest.approx(moved * (usd_per_unit or 0.0))
+    assert sum(s.cost_usd.total for s in p.periods) == pytest.approx(p.cost_usd.total)
+    d = to_dict(p)
+    jsonschema.validate(d, json.loads((ROOT / "schemas" / "plan.schema.json").read_text()))
+    assert d["periods"][1]["role_changes"] == [{"id": c.id, "quantity": c.quantity, "cost_usd": c.cost_usd} for c in changes_p2]
+
+
 def test_budget_per_period_and_carry_forward(toy_catalog):
     """Period 2's target needs 4 GPUs (USD 40k + 3.5k of energy), which cannot arrive in period 1
     (a one-year lead time) nor fit period 2's USD 25k; carrying period 1's unspent USD 25k forward
@@ -331,6 +361,8 @@ def test_lifetime_inside_a_period_is_cut_to_whole_periods_and_reconciles(toy_cat
         ({"periods.lifetime_years": {"gpu": 0.5}}, "periods.lifetime_years", "must serve a whole period"),
         ({"periods.quotes": {"toy-gpu-typo": {"2027-01-01": 9000}}}, "periods.quotes", "'toy-gpu-typo' is not an id"),
         ({"periods.lifetime_years": {"gpuu": 3}}, "periods.lifetime_years", "is not an id, kind or category"),
+        ({"periods.role_change_usd": {"gpuu": 3}}, "periods.role_change_usd", "is not an id, kind or category"),
+        ({"periods.role_change_usd": {"gpu": -1}}, "periods.role_change_usd", "expected a role-change cost (USD per unit) between 0"),
     ],
 )
 def test_bad_hardware_in_time_names_the_field(toy_catalog, changes, field, expected):

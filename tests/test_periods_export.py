@@ -15,11 +15,17 @@ from tests.test_clients import _recalculate, needs_lo
 CENT = 0.01
 
 
-@pytest.fixture(scope="module", params=["cash", "amortised"])
+@pytest.fixture(scope="module", params=["cash", "amortised", "cash with role changes"])
 def periodic(request):
-    """The multi-year example in each cost view, solved once for the module."""
-    p = plan(load_scenario(EXAMPLES / "multi-year-lab.yaml", {"costs": {"view": request.param}}), marginals=False)
+    """The multi-year example in each cost view, and in cash with a cost on moving accelerators
+    between roles (the plan still moves some), solved once for the module."""
+    view, _, extra = request.param.partition(" with ")
+    over: dict = {"costs": {"view": view}}
+    if extra:
+        over["periods"] = {"role_change_usd": {"accelerator": 500}}
+    p = plan(load_scenario(EXAMPLES / "multi-year-lab.yaml", over), marginals=False)
     assert p.periods and p.orders
+    assert not extra or p.cost_usd.components["role_change"] > 0
     return p
 
 

@@ -599,21 +599,32 @@ def _orders_sheet(wb: Any, plan: Plan) -> None:
     sh.filter(len(plan.orders), len(ORDER_COLUMNS))
 
 
-FLEET_HEADERS = ["period (0-based index)", "period start", "line id", "role (idle: in service, serving no role)", "quantity"]
+FLEET_HEADERS = [
+    "period (0-based index)",
+    "period start",
+    "line id",
+    "role (idle: in service, serving no role; moved: moved into a role at the period's start)",
+    "quantity",
+    "role-change cost (USD)",
+]
 
 
 def _fleet_sheet(wb: Any, plan: Plan) -> None:
-    """Units of each line serving each role in each period (one row per period, line and role)."""
+    """Units of each line serving each role in each period (one row per period, line and role),
+    and the units moved into a role with what the move cost (``periods.role_change_usd``)."""
     sh = Sheet(wb, "Fleet")
-    sh.header(FLEET_HEADERS, {2: 36, 3: 36})
+    sh.header(FLEET_HEADERS, {2: 36, 3: 36, 5: 20})
     r = 1
     for p in plan.periods:
-        for row in p.fleet:
+        rows: list[tuple[str, str, int, float | None]] = [(row.id, row.role, row.quantity, None) for row in p.fleet]
+        rows += [(c.id, "moved", c.quantity, c.cost_usd) for c in p.role_changes]
+        for item_id, role, quantity, cost in rows:
             sh.value(r, 0, p.index, "int")
             sh.value(r, 1, _date(p.start))
-            sh.text(r, 2, row.id)
-            sh.text(r, 3, row.role)
-            sh.value(r, 4, row.quantity, "int")
+            sh.text(r, 2, item_id)
+            sh.text(r, 3, role)
+            sh.value(r, 4, quantity, "int")
+            sh.value(r, 5, cost, "usd")
             r += 1
     sh.filter(r - 1, len(FLEET_HEADERS))
 

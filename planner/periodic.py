@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -381,7 +382,10 @@ def check_keys(s: Scenario, catalog: Catalog) -> None:
     for name, (table, known, what) in tables.items():
         unknown = sorted(set(table) - known)
         if unknown:
-            raise ScenarioError(f"{unknown[0]!r} is not {what} of the catalog (plan catalog list shows them)", field=f"periods.{name}")
+            lower = {k.lower(): k for k in known}
+            close = [lower[c] for c in difflib.get_close_matches(unknown[0].lower(), list(lower), n=1, cutoff=0.75)]
+            hint = f"; did you mean {close[0]!r}?" if close else " (plan catalog list shows them)"
+            raise ScenarioError(f"{unknown[0]!r} is not {what} of the catalog{hint}", field=f"periods.{name}")
 
 
 def _period_model(
@@ -632,19 +636,29 @@ def _fabric(pm: PeriodicModel) -> tuple[list[pulp.LpAffineExpression], list[pulp
     return cash, amortised
 
 
+BUDGET_MARGIN_USD = 1.0  # each budget row is held this far below the cap, above the solvers' feasibility tolerance
+
+
 def _budget(pm: PeriodicModel, total_budget_usd: float) -> None:
-    """Total, per-period or carried-forward budget on the view's cost (MUSD); salvage is not money to spend."""
+    """Total, per-period or carried-forward budget on the view's cost (MUSD); salvage is not money
+    to spend. Each row's right-hand side is the cap less :data:`BUDGET_MARGIN_USD`: the solvers
+    accept rows violated by their feasibility tolerance (about 1e-7 MUSD, USD 0.10), and a plan
+    solved against the cap itself came out cents above it (USD 266,200,000.15 against 266,200,000)."""
     s, cost = pm.scenario, pm.cost_musd
+
+    def cap_musd(usd: float) -> float:
+        return max(usd - BUDGET_MARGIN_USD, 0.0) / MUSD
+
     if all(b is None for b in pm.budgets_usd):
-        pm.problem += pulp.LpConstraint(pulp.lpSum(cost), pulp.LpConstraintLE, "budget", total_budget_usd / MUSD)
+        pm.problem += pulp.LpConstraint(pulp.lpSum(cost), pulp.LpConstraintLE, "budget", cap_musd(total_budget_usd))
         return
     spent, allowed = pulp.LpAffineExpression(), 0.0
     for t, b in enumerate(pm.budgets_usd):
         if s.periods.carry_forward:
             spent, allowed = spent + cost[t], allowed + float(b or 0.0)
-            pm.problem += pulp.LpConstraint(spent, pulp.LpConstraintLE, f"budget_t{t}", allowed / MUSD)
+            pm.problem += pulp.LpConstraint(spent, pulp.LpConstraintLE, f"budget_t{t}", cap_musd(allowed))
         else:
-            pm.problem += pulp.LpConstraint(cost[t], pulp.LpConstraintLE, f"budget_t{t}", float(b or 0.0) / MUSD)
+            pm.problem += pulp.LpConstraint(cost[t], pulp.LpConstraintLE, f"budget_t{t}", cap_musd(float(b or 0.0)))
 
 
 def _objective_terms(pm: PeriodicModel) -> None:

@@ -129,6 +129,15 @@ class PeriodsSpec(BaseModel):
                 raise ValueError(f"expected each period length between 0.25 and 10 years, got {x}")
         return v
 
+    @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year", "role_change_usd", mode="before")
+    @classmethod
+    def _per_item_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if isinstance(x, bool) or not isinstance(x, int | float):
+                    raise ValueError(f"expected {PER_ITEM_RANGES[str(info.field_name)][2]} as a number for {k!r}, got {x!r}")
+        return v
+
     @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year", "role_change_usd")
     @classmethod
     def _per_item_ranges(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:

@@ -493,6 +493,7 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
     """Validate ``base`` (default: the bundled defaults) deep-merged with ``overrides``."""
     _reject_replaced(overrides or {}, file)
     data = _deep_merge(base if base is not None else default_dict(), overrides or {})
+    _check_floor_text(data.get("alpha_floor"), file)
     auto = is_auto(data.get("alpha_floor"))
     if auto:  # validate everything else first, then derive the floor from the validated scenario
         data["alpha_floor"] = 0.0
@@ -508,6 +509,25 @@ def build_scenario(overrides: dict[str, Any] | None = None, *, base: dict[str, A
         scenario = _validate(data, file)
     check_ranges(scenario, file)
     return scenario
+
+
+def _check_floor_text(raw: Any, file: str | None) -> None:
+    """``alpha_floor`` as text is a share (``25%``) or ``auto`` for the whole field, never ``auto`` in one period."""
+    if isinstance(raw, list | dict) and any(is_auto(x) for x in (raw if isinstance(raw, list) else raw.values())):
+        raise ScenarioError(
+            "auto applies to the whole field (alpha_floor: auto gives every period its floor), not to one period",
+            file=file,
+            field="alpha_floor",
+        )
+    if isinstance(raw, str) and not is_auto(raw):
+        try:
+            parse_share(raw)
+        except ValueError:
+            raise ScenarioError(
+                f"expected a share like 0.25 or 25%, or auto (derived from the collapse model, see collapse_floor), got {excerpt(raw)}",
+                file=file,
+                field="alpha_floor",
+            ) from None
 
 
 def _validate(data: dict[str, Any], file: str | None) -> Scenario:

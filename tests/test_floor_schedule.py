@@ -130,3 +130,33 @@ def test_cli_auto_floor_plans_each_period_at_or_above_its_floor(tmp_path):
     assert [p["alpha_floor"] for p in d["periods"]] == pytest.approx(list(expected))
     assert all(p["alpha"] >= p["alpha_floor"] - 1e-6 for p in d["periods"])
     assert d["alpha_floor_basis"].startswith("collapse schedule: n = 200")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("automatic", "expected a share like 0.25 or 25%, or auto"),
+        ([0.1, "auto"], "auto applies to the whole field"),
+        ({"first": "auto", "growth_per_year": 0.1}, "auto applies to the whole field"),
+    ],
+)
+def test_floor_text_errors_name_auto(value, expected):
+    periods = {"start": "2027-01-01", "count": 2, "length_years": 1}
+    with pytest.raises(ScenarioError) as exc:
+        build_scenario({"alpha_floor": value, "periods": periods})
+    assert exc.value.field == "alpha_floor" and expected in str(exc.value)
+
+
+def test_auto_is_case_blind_in_files_and_flags(tmp_path):
+    assert build_scenario({"alpha_floor": " AUTO "}).alpha_floor == recommend_floor(100, 0.05).alpha_floor
+    r = CliRunner().invoke(cli, ["--alpha-floor", "Auto", "--format", "json", "-q"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["alpha_floor_basis"].startswith("collapse recommendation")
+
+
+def test_error_found_while_planning_names_the_scenario_file(tmp_path):
+    scen = tmp_path / "s.yaml"
+    scen.write_text("periods: {start: 2027-01-01, count: 2, length_years: 1, role_change_usd: {gpuu: 5}}\n")
+    r = CliRunner().invoke(cli, ["--scenario", str(scen), "-q"])
+    assert r.exit_code == 1
+    assert f"{scen}, field 'periods.role_change_usd': 'gpuu' is not an id, kind or category" in r.stderr

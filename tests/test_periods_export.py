@@ -62,8 +62,11 @@ def test_sheets_and_rows(periodic, workbook):
     assert orders["quantity"].iloc[:-1].tolist() == [o.quantity for o in periodic.orders]
     assert [d.date().isoformat() for d in orders["order-by date"].iloc[:-1]] == [o.order_by for o in periodic.orders]
     assert list(fleet.columns) == FLEET_HEADERS
-    assert len(fleet) == sum(len(p.fleet) for p in periodic.periods)
-    assert fleet["quantity"].sum() == sum(r.quantity for p in periodic.periods for r in p.fleet)
+    assert len(fleet) == sum(len(p.fleet) + len(p.role_changes) for p in periodic.periods)
+    serving = fleet[fleet.iloc[:, 3] != "moved"]
+    assert serving["quantity"].sum() == sum(r.quantity for p in periodic.periods for r in p.fleet)
+    moved_usd = fleet["role-change cost (USD)"].fillna(0).sum()
+    assert moved_usd == pytest.approx(periodic.cost_usd.components.get("role_change", 0.0), abs=CENT)
 
 
 def test_cached_values_match_the_plan(periodic, workbook):

@@ -46,6 +46,8 @@ def translate_errors(fn: F) -> F:
         except SolverError as exc:
             raise PlanError(f"solver failure: {exc}", EXIT_SOLVER) from None
         except (ScenarioError, CatalogError) as exc:
+            if isinstance(exc, ScenarioError) and exc.file is None and kwargs.get("scenario_file"):
+                exc = ScenarioError(exc.detail, file=str(kwargs["scenario_file"]), field=exc.field)  # found while planning it
             raise PlanError(str(exc), EXIT_INPUT) from None
         except PlannerError as exc:
             raise PlanError(str(exc), exc.exit_code) from None
@@ -87,8 +89,10 @@ def _parsed(parser: Callable[[str], float]) -> Callable[[click.Context, click.Pa
 
 
 def _alpha(ctx: click.Context, param: click.Parameter, value: str | None) -> float | str | None:
-    if value is None or value == "auto":
-        return value
+    from ..floor import is_auto
+
+    if value is None or is_auto(value):
+        return value if value is None else "auto"
     try:
         return parse_share(value)
     except ValueError:

@@ -491,8 +491,12 @@ def grounding_fields(pm: PeriodicModel, plans: list[Plan]) -> dict[str, Any]:
     alpha = tokens.exogenous / tokens.total if tokens.total > 0 else None
     weighted = sum(pm.scenarios[t].alpha_floor * p.tokens.total for t, p in enumerate(plans))
     floor = weighted / tokens.total if tokens.total > 0 else pm.scenario.alpha_floor
-    reg = regime(floor, alpha)
-    return {"tokens": tokens, "alpha": alpha, "alpha_floor": floor, "regime": reg, "regime_note": REGIME_NOTES[reg]}
+    reg = regime(pm.scenarios[-1].alpha_floor, plans[-1].alpha)  # what the plan hands on: its last period
+    note = REGIME_NOTES[reg]
+    unfloored = [t + 1 for t in range(len(plans) - 1) if pm.scenarios[t].alpha_floor <= 0]
+    if unfloored and reg == "anchored":
+        note += f" from the last period on; period{'s' if len(unfloored) > 1 else ''} {', '.join(map(str, unfloored))} had no floor"
+    return {"tokens": tokens, "alpha": alpha, "alpha_floor": floor, "regime": reg, "regime_note": note}
 
 
 def objective_fields(pm: PeriodicModel, r: PeriodicSolve, last: Plan) -> dict[str, Any]:

@@ -37,12 +37,13 @@ def is_auto(value: Any) -> bool:
 def floor_overrides(alpha_floor: float | str | None, *, samples: int | None = None, tolerance: float | None = None) -> dict[str, Any]:
     """Scenario overrides for an alpha floor given as a number, ``auto`` or None (not given);
     ``samples`` and ``tolerance`` (when given) set ``collapse_floor`` for ``auto``."""
+    given = {k: v for k, v in {"samples_per_refit": samples, "tolerance": tolerance}.items() if v is not None}
+    out: dict[str, Any] = {"collapse_floor": given} if given else {}  # unused without auto: the plan warns
     if alpha_floor is None:
-        return {}
+        return out
     if not is_auto(alpha_floor):
-        return {"alpha_floor": float(alpha_floor), "alpha_floor_basis": "--alpha-floor"}
-    given = {"samples_per_refit": samples, "tolerance": tolerance}
-    return {"alpha_floor": AUTO, "collapse_floor": {k: v for k, v in given.items() if v is not None}}
+        return {**out, "alpha_floor": float(alpha_floor), "alpha_floor_basis": "--alpha-floor"}
+    return {**out, "alpha_floor": AUTO}
 
 
 def next_state(v: float, a: float, n: float) -> float:

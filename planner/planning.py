@@ -20,7 +20,7 @@ from .extract import extract
 from .extract_costs import three_tier
 from .marginals import marginal_values
 from .result import Plan, Timings
-from .scenario import Scenario, with_changes
+from .scenario import Scenario, unused_settings, with_changes
 from .solve import SolveStatus
 from .stages import model_input, prepare, solve_input
 
@@ -33,8 +33,13 @@ def plan(scenario: Scenario, catalog: Catalog | None = None, *, marginals: bool 
     """
     t0 = time.perf_counter()
     catalog = catalog if catalog is not None else load_catalog()
-    if scenario.periods.active:
-        return plan_periods(scenario, catalog, t0)
+    p = plan_periods(scenario, catalog, t0) if scenario.periods.active else _plan_one(scenario, catalog, marginals, t0)
+    unused = unused_settings(scenario)
+    return dataclasses.replace(p, warnings=(*p.warnings, *unused)) if unused else p
+
+
+def _plan_one(scenario: Scenario, catalog: Catalog, marginals: bool, t0: float) -> Plan:
+    """One period: prepare, build and solve, extract, then marginal values."""
     prep = prepare(scenario, catalog)
     inp = model_input(scenario, prep)
     model, result = solve_input(inp)

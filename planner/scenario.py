@@ -556,6 +556,26 @@ def check_ranges(scenario: Scenario, file: str | None = None) -> None:
                 raise ScenarioError(problem, file=file, field=f"{field}[{k}]" if isinstance(value, tuple) else f"{field}.first")
 
 
+@lru_cache(maxsize=1)
+def _defaults() -> Scenario:
+    return build_scenario()
+
+
+def unused_settings(scenario: Scenario) -> tuple[str, ...]:
+    """Warnings for settings the plan cannot use: a ``periods`` block changed from the defaults
+    without ``periods.start`` (the plan is one period), and ``collapse_floor`` changed while the
+    floor is not ``auto``."""
+    base, out = _defaults(), []
+    if not scenario.periods.active:
+        changed = [k for k in PeriodsSpec.model_fields if getattr(scenario.periods, k) != getattr(base.periods, k)]
+        if changed:
+            keys = ", ".join(f"periods.{k}" for k in changed)
+            out.append(f"{keys} set without periods.start: the plan is one period and does not use the periods block")
+    if scenario.collapse_floor != base.collapse_floor and not scenario.alpha_floor_basis.startswith("collapse"):
+        out.append("collapse_floor is set but alpha_floor is not auto: the floor does not come from the collapse model")
+    return tuple(out)
+
+
 def read_scenario_file(path: str | Path) -> dict[str, Any]:
     """A scenario file's fields, read safely (:mod:`hwcatalog.safeio`): a regular file of at most
     :data:`planner.limits.MAX_SCENARIO_BYTES`, UTF-8, YAML without duplicate keys, alias bombs or

@@ -160,3 +160,34 @@ def test_error_found_while_planning_names_the_scenario_file(tmp_path):
     r = CliRunner().invoke(cli, ["--scenario", str(scen), "-q"])
     assert r.exit_code == 1
     assert f"{scen}, field 'periods.role_change_usd': 'gpuu' is not an id, kind or category" in r.stderr
+
+
+def test_settings_a_plan_cannot_use_are_warned(toy_catalog):
+    from planner import plan
+    from planner.scenario import unused_settings
+
+    assert unused_settings(build_scenario()) == ()
+    (w,) = unused_settings(build_scenario({"periods": {"count": 2, "role_change_usd": {"gpu": 100}}}))
+    assert w.startswith("periods.count, periods.role_change_usd set without periods.start")
+    (w,) = unused_settings(build_scenario({"collapse_floor": {"tolerance": 0.1}}))
+    assert "collapse_floor is set but alpha_floor is not auto" in w
+    assert unused_settings(build_scenario({"alpha_floor": "auto", "collapse_floor": {"tolerance": 0.1}})) == ()
+    p = plan(build_scenario({"collapse_floor": {"tolerance": 0.1}, "catalog": {"only": ["toy-gpu", "toy-cpu"]}}), toy_catalog)
+    assert any("collapse_floor is set" in x for x in p.warnings)
+
+
+def test_regime_of_a_schedule_with_unfloored_periods_says_so():
+    from planner import plan
+
+    s = build_scenario(
+        {
+            "alpha_floor": "auto",
+            "collapse_floor": {"refits_per_year": 0.5},
+            "budget_usd": [1.0e8, 1.0e8, 1.0e8, 1.0e8],
+            "periods": {"start": "2027-01-01", "as_of": "2026-12-01", "count": 4, "length_years": 1, "budget_scope": "per-period"},
+        }
+    )
+    assert s.periods.values["alpha_floor"] == (0.0, 0.0, 0.11, 0.11)
+    p = plan(s)
+    assert p.regime == "anchored"
+    assert p.regime_note.endswith("from the last period on; periods 1, 2 had no floor")

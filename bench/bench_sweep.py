@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_plan import machine_state  # noqa: E402
 from hwcatalog import load_catalog  # noqa: E402
-from planner import load_scenario, plan  # noqa: E402
+from planner import InfeasiblePlan, load_scenario, plan  # noqa: E402
 from planner.compare import grid, parse_vary  # noqa: E402
 from planner.executor import make_executor  # noqa: E402
 from planner.results_store import ResultStore  # noqa: E402
@@ -57,7 +57,12 @@ def solver_bound(pts: list, cores: int) -> dict[str, float]:
     MILP of a plan, each a CBC run through PuLP: the model written, solved and read back), and the
     most scenarios a second ``cores`` cores could reach if planning cost nothing but those solves."""
     catalog = load_catalog(max_price_age_days=None)
-    seconds = [plan(s, catalog, marginals=False).timings.solve_seconds_total for _, s, _ in pts]
+    seconds = []
+    for _, s, _ in pts:
+        try:
+            seconds.append(plan(s, catalog, marginals=False).timings.solve_seconds_total)
+        except InfeasiblePlan:  # its solves are not counted (the sweep records it as infeasible)
+            continue
     return {
         "median_s": statistics.median(seconds),
         "mean_s": statistics.mean(seconds),

@@ -51,7 +51,7 @@ from .escape import CSV_LINE_END, FORMULA_PREFIXES, spreadsheet_text, xlsx_text
 from .present import headline
 from .result import ROLES, OrderRow, PeriodSection, Plan
 from .scenario import scenario_parameters
-from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, OPEX_COMPONENTS, PERIOD_COMPONENTS
+from .tco import CAPITAL_COMPONENTS, COMPONENT_BASIS, COMPONENTS, PERIOD_COMPONENTS, PERIOD_OPEX_COMPONENTS
 
 USD_FORMAT = '"USD" #,##0'
 USD_CENTS_FORMAT = '"USD" #,##0.00'
@@ -74,7 +74,7 @@ LINE_COLUMNS: list[tuple[str, str, str]] = [
     ("unit host share (USD)", "unit_host_share_usd", "usd"),
     ("unit price (USD)", "unit_price_usd", "usd"),
     ("extended price (USD)", "extended_price_usd", "usd"),
-    *[(f"unit {k} over horizon (USD)", f"c_{k}", "usd") for k in COMPONENTS],
+    *[(f"unit {k} over horizon (USD)", f"c_{k}", "usd") for k in PERIOD_COMPONENTS],  # role_change: periodised plans only, else 0
     ("unit capital over horizon (USD)", "unit_capital_usd", "usd"),
     ("unit opex over horizon (USD)", "unit_opex_usd", "usd"),
     ("extended capital (USD)", "extended_capital_usd", "usd"),
@@ -115,7 +115,7 @@ def line_rows(plan: Plan) -> list[dict[str, Any]]:
                 "late": "late" if rec["late"] else "",
                 "unit_power_kw": rec["power_kw"] / rec["quantity"],
                 "price_date": dt.date.fromisoformat(quote) if isinstance(quote, str) else None,
-                **{f"c_{k}": rec["unit_cost_components_usd"].get(k, 0.0) for k in COMPONENTS},
+                **{f"c_{k}": rec["unit_cost_components_usd"].get(k, 0.0) for k in PERIOD_COMPONENTS},
             }
         )
     return rows
@@ -243,7 +243,7 @@ LINE_FORMULAS = {
 SUM_FORMULAS = {
     "unit_price_usd": ("unit_device_price_usd", "unit_host_share_usd"),
     "unit_capital_usd": tuple(f"c_{k}" for k in CAPITAL_COMPONENTS),
-    "unit_opex_usd": tuple(f"c_{k}" for k in OPEX_COMPONENTS),
+    "unit_opex_usd": tuple(f"c_{k}" for k in PERIOD_OPEX_COMPONENTS),
 }
 
 

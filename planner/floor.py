@@ -101,27 +101,34 @@ def refits_by_period(periods: tuple[Period, ...], refits_per_year: float) -> tup
 def schedule_floors(
     periods: tuple[Period, ...], samples: int, tolerance: float, refits_per_year: float, least: float = 0.0
 ) -> FloorSchedule:
-    """The least non-decreasing alpha floors, one per period, that keep the loss of diversity
-    ``1 - v_k`` at most ``tolerance`` after every refit k within the plan (:func:`next_state`
-    from v_0 = 1, each period's floor applied to the refits it holds), with the last floor at
-    least the long-run one (:func:`planner.collapse.recommend_floor`), so that the state the
-    plan hands on can be held after it. Floors are shares m/n; greedy by period, each the least
-    m at or above the previous period's; since more exogenous data never loses more diversity,
-    a floor above the least never breaks a later period. A period without a refit takes the
-    floor of the next period with one (its data feeds that refit), or the last floor. A positive
-    floor is at least ``least`` (the solvers' resolution). Raises ValueError when no share keeps
-    the loss within the tolerance."""
+    """Non-decreasing alpha floors, one per period, that keep the loss of diversity ``1 - v_k`` at
+    most ``tolerance`` after every refit k within the plan (:func:`next_state` from v_0 = 1, each
+    period's floor applied to the refits it holds), the last period's at least the long-run floor
+    (:func:`planner.collapse.recommend_floor`), so that the state the plan hands on can be held
+    after it. Floors are shares m/n chosen greedily, period by period: each the least m at or
+    above the previous period's given the floors before it (the schedule is the least in that
+    order, not in every period at once). Since more exogenous data never loses more diversity, a
+    floor above the least never breaks a later period. A period without a refit takes the floor
+    of the next period with one (its data feeds that refit); the last period takes the long-run
+    floor even without one. A positive floor is at least ``least`` (the solvers' resolution).
+    Raises ValueError when no share keeps the loss within the tolerance."""
     from .collapse import recommend_floor
 
+    rec = recommend_floor(samples, tolerance)
+    if rec.exogenous_per_generation is None:
+        raise ValueError(
+            f"no alpha <= 1 keeps the long-run loss of diversity at or below {tolerance:g} with {samples} "
+            f"samples per refit (least possible {rec.min_loss:.4g}); {HINT}"
+        )
     refits = refits_by_period(periods, refits_per_year)
-    last = max((t for t, g in enumerate(refits) if g), default=None)
-    long_run = recommend_floor(samples, tolerance).exogenous_per_generation
+    last = len(refits) - 1
     floors: list[float | None] = []
     losses: list[float] = []
     v, m_prev = 1.0, 0
     for t, g in enumerate(refits):
-        m = _least_count(v, samples, g, tolerance, max(m_prev, long_run or 0) if t == last else m_prev) if g else None
-        if g and (m is None or long_run is None):
+        lo = max(m_prev, rec.exogenous_per_generation) if t == last else m_prev
+        m = _least_count(v, samples, g, tolerance, lo) if g else (lo if t == last else None)
+        if m is None and g:
             raise ValueError(
                 f"no alpha keeps the loss of diversity within {tolerance:g} at {samples} samples per refit (period {t + 1}); {HINT}"
             )

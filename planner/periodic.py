@@ -11,7 +11,7 @@ periods, with a build period and a lifetime per asset):
   ``procurement.allow_late``);
 * fleet: ``sum_r n[t, s, r] <= sum_{u active in t} o[s, u]`` for owned items, where u is active
   in t when ``start_u <= start_t`` and ``end_t - start_u <= lifetime_s``: units in service serve a
-  role or stand idle (a unit may change role between periods, at no cost) and are retired at the
+  role or stand idle (a unit may change role between periods, at periods.role_change_usd a unit, free by default) and are retired at the
   end of the last whole period within their lifetime; rented lines need no order (``n`` free per
   period);
 * cost per period (MUSD) in the scenario's view: **cash**, the capital of the units delivered

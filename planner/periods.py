@@ -132,11 +132,10 @@ class PeriodsSpec(BaseModel):
     @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year", "role_change_usd", mode="before")
     @classmethod
     def _per_item_numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if isinstance(x, bool) or not isinstance(x, int | float):
-                    raise ValueError(f"expected {PER_ITEM_RANGES[str(info.field_name)][2]} as a number for {k!r}, got {x!r}")
-        return v
+        """Numbers only (YAML reads ``5e4`` without a dot as text: such text is read as the number); never a boolean."""
+        if not isinstance(v, dict):
+            return v
+        return {k: _number(x, f"{PER_ITEM_RANGES[str(info.field_name)][2]} for {k!r}") for k, x in v.items()}
 
     @field_validator("lifetime_years", "lead_time_weeks", "price_decline_per_year", "role_change_usd")
     @classmethod
@@ -146,6 +145,16 @@ class PeriodsSpec(BaseModel):
             if not low <= x <= high:
                 raise ValueError(f"expected {what} between {low:g} and {high:g} for {k!r}, got {x}")
         return v
+
+    @field_validator("quotes", mode="before")
+    @classmethod
+    def _quote_numbers(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        return {
+            k: {d: _number(x, f"a quoted price (USD) for {k!r} on {d}", finite=False) for d, x in q.items()} if isinstance(q, dict) else q
+            for k, q in v.items()
+        }
 
     @field_validator("quotes")
     @classmethod
@@ -199,6 +208,20 @@ class PeriodsSpec(BaseModel):
     @property
     def period_count(self) -> int:
         return len(self.lengths)
+
+
+def _number(x: Any, what: str, *, finite: bool = True) -> float:
+    """``x`` as a number (finite unless ``finite`` is off: the schema then names the entry): an int
+    or float, or text that reads as one (``5e4``); a boolean or other text is an error."""
+    if isinstance(x, bool) or not isinstance(x, int | float | str):
+        raise ValueError(f"expected {what} as a number, got {x!r}")
+    try:
+        value = float(x)
+    except ValueError:
+        raise ValueError(f"expected {what} as a number, got {x!r}") from None
+    if finite and not math.isfinite(value):
+        raise ValueError(f"expected {what} as a finite number, got {x!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -194,6 +194,18 @@ class CollapseFloorSpec(_Strict):
     tolerance: float = Field(
         default=DEFAULT_COLLAPSE_TOLERANCE, gt=0, lt=1, description="Tolerated loss of diversity D after any refit (fraction)"
     )
+
+    @field_validator("samples_per_refit", mode="before")
+    @classmethod
+    def _whole_count(cls, v: Any) -> Any:
+        """A whole number written as a float or in YAML's exponent text (``1e15``) is that integer."""
+        if isinstance(v, str):
+            try:
+                v = float(v)
+            except ValueError:
+                return v
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
     refits_per_year: float = Field(
         default=4.0,
         gt=0,
@@ -607,7 +619,8 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` with dotted-name changes (``{"facility.pue": 1.2}``), re-validated.
     A change to a field that varies by period replaces its per-period values: one value then holds
-    in every period, a list or a growth is that field's new schedule."""
+    in every period, a list or a growth is that field's new schedule. A floor derived from the
+    collapse model (``alpha_floor: auto``) is derived again unless the changes set the floor."""
     try:
         over = nested(changes)
     except ValueError as exc:
@@ -616,4 +629,7 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     values = base.get("periods", {}).get("values", {})
     for name in changes:
         values.pop(name, None)
+    if scenario.alpha_floor_basis.startswith("collapse") and not {"alpha_floor", "alpha_floor_basis"} & set(changes):
+        base["alpha_floor"] = "auto"  # derived from the collapse model: derive it again from the changed scenario
+        values.pop("alpha_floor", None)
     return build_scenario(over, base=base)

@@ -42,6 +42,11 @@ def test_refits_fall_in_the_period_that_holds_them():
     assert refits_by_period(periods(4, 1.0), 0.5) == (0, 1, 0, 1)
 
 
+def test_no_refit_within_the_plan_holds_the_long_run_floor():
+    # 1 refit a year on three quarters: the first refit comes after the plan, fed by its data
+    assert schedule_floors(periods(3, 0.25), 100, 0.05, 1.0).floors == (0.11, 0.11, 0.11)
+
+
 def test_hand_checked_schedule_one_refit_a_year():
     # n = 10, D = 0.2, one refit a year. With alpha = 0 each refit keeps (1 - 1/n) of the variance:
     # loss 0.1 after one refit, 0.19 after two, 0.271 after three, so years 1 and 2 need no floor.
@@ -74,8 +79,7 @@ def test_schedule_is_least_nondecreasing_and_keeps_every_refit_within_tolerance(
     loss = losses_of(sched.floors, refits, n)
     assert loss.size == 0 or loss.max() <= tolerance + 1e-9  # within tolerance after every refit
     with_refits = [t for t, g in enumerate(refits) if g]
-    if with_refits:  # the last floor holds the long-run one
-        assert floors[with_refits[-1]] >= recommend_floor(n, tolerance).alpha_floor - 1e-12
+    assert floors[-1] >= recommend_floor(n, tolerance).alpha_floor - 1e-12  # the last floor holds the long-run one
     # least: one sample fewer in a period with refits either breaks the tolerance there or goes
     # below the previous period's floor or (in the last such period) below the long-run floor
     for k, t in enumerate(with_refits):
@@ -85,7 +89,7 @@ def test_schedule_is_least_nondecreasing_and_keeps_every_refit_within_tolerance(
         lower = list(sched.floors)
         lower[t] = (m - 1) / n
         prev = floors[with_refits[k - 1]] if k else 0.0
-        last = t == with_refits[-1]
+        last = t == len(floors) - 1
         broke = losses_of(lower[: t + 1], refits[: t + 1], n).max() > tolerance + 1e-12
         assert broke or lower[t] < prev - 1e-12 or (last and lower[t] < recommend_floor(n, tolerance).alpha_floor - 1e-12)
 
@@ -191,3 +195,31 @@ def test_regime_of_a_schedule_with_unfloored_periods_says_so():
     p = plan(s)
     assert p.regime == "anchored"
     assert p.regime_note.endswith("from the last period on; periods 1, 2 had no floor")
+
+
+def test_changes_derive_an_auto_floor_again():
+    from planner import with_changes
+
+    base = {"alpha_floor": "auto", "periods": {"start": "2027-01-01", "count": 4, "length_years": 1}}
+    s = build_scenario(base)
+    changed = with_changes(s, {"collapse_floor.tolerance": 0.2})
+    fresh = build_scenario({**base, "collapse_floor": {"tolerance": 0.2}})
+    assert changed.periods.values["alpha_floor"] == fresh.periods.values["alpha_floor"] != s.periods.values["alpha_floor"]
+    assert with_changes(s, {"alpha_floor": 0.2}).periods.values.get("alpha_floor") is None  # a set floor wins
+
+
+def test_yaml_exponent_text_reads_as_a_number_in_per_item_tables():
+    s = build_scenario(
+        {
+            "periods": {"start": "2027-01-01", "count": 2, "length_years": 1, "role_change_usd": {"accelerator": "5e4"}},
+            "collapse_floor": {"samples_per_refit": "1e15"},
+        }
+    )
+    assert s.periods.role_change_usd == {"accelerator": 50000.0} and s.collapse_floor.samples_per_refit == 10**15
+
+
+def test_flag_errors_are_not_blamed_on_the_scenario_file(tmp_path):
+    scen = tmp_path / "s.yaml"
+    scen.write_text("name: s\n")
+    r = CliRunner().invoke(cli, ["--scenario", str(scen), "--only", "nosuch-item", "-q"])
+    assert r.exit_code == 1 and str(scen) not in r.stderr and "field 'catalog.only'" in r.stderr

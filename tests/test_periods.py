@@ -363,7 +363,7 @@ def test_lifetime_inside_a_period_is_cut_to_whole_periods_and_reconciles(toy_cat
         ({"periods.lifetime_years": {"gpuu": 3}}, "periods.lifetime_years", "is not an id, kind or category"),
         ({"periods.role_change_usd": {"gpuu": 3}}, "periods.role_change_usd", "is not an id, kind or category"),
         ({"periods.role_change_usd": {"gpu": -1}}, "periods.role_change_usd", "expected a role-change cost (USD per unit) between 0"),
-        ({"periods.role_change_usd": {"gpu": True}}, "periods.role_change_usd", "as a number for 'gpu', got True"),
+        ({"periods.role_change_usd": {"gpu": True}}, "periods.role_change_usd", "for 'gpu' as a number, got True"),
         ({"periods.role_change_usd": {"GPU": 5}}, "periods.role_change_usd", "did you mean 'gpu'?"),
     ],
 )

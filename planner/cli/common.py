@@ -46,8 +46,14 @@ def translate_errors(fn: F) -> F:
         except SolverError as exc:
             raise PlanError(f"solver failure: {exc}", EXIT_SOLVER) from None
         except (ScenarioError, CatalogError) as exc:
-            if isinstance(exc, ScenarioError) and exc.file is None and kwargs.get("scenario_file"):
-                exc = ScenarioError(exc.detail, file=str(kwargs["scenario_file"]), field=exc.field)  # found while planning it
+            if (
+                isinstance(exc, ScenarioError)
+                and exc.file is None
+                and (exc.field or "").startswith("periods.")
+                and kwargs.get("scenario_file")
+            ):
+                # found while planning it (periods keys checked against the catalog); no flag sets them
+                exc = ScenarioError(exc.detail, file=str(kwargs["scenario_file"]), field=exc.field)
             raise PlanError(str(exc), EXIT_INPUT) from None
         except PlannerError as exc:
             raise PlanError(str(exc), exc.exit_code) from None

@@ -65,24 +65,24 @@ def in_service(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) 
     return sum(q for (i, _), q in placed.items() if i == item_id and t in pm.vintages[(i, _)].active)
 
 
-def moved_units(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) -> int:
-    """Units of ``item_id`` moved into a role at period t's start: those entering a role
-    (``sum_r max(0, n[t, r] - n[t-1, r])``) less the units delivered then, at least 0."""
-    if t == 0:
-        return 0
-    now, before = fleet(pm, t), fleet(pm, t - 1)
+def moved_units(now: dict[tuple[str, str], int], before: dict[tuple[str, str], int], delivered: int, item_id: str) -> int:
+    """Units of ``item_id`` moved into a role between two periods' fleets (:func:`fleet`): those
+    entering a role (``sum_r max(0, n[t, r] - n[t-1, r])``) less the ``delivered`` ones, at least 0."""
     entering = sum(max(0, q - before.get((i, r), 0)) for (i, r), q in now.items() if i == item_id)
-    return max(0, entering - placed.get((item_id, t), 0))
+    return max(0, entering - delivered)
 
 
 def role_changes(pm: PeriodicModel, placed: dict[Key, int], t: int) -> tuple[RoleChange, ...]:
     """Period t's units moved into a role, per owned item with a role-change cost, and what they cost."""
+    items = sorted(i for i, u in pm.role_moves if u == t)
+    if not items:
+        return ()
+    now, before = fleet(pm, t), fleet(pm, t - 1)
     out = []
-    for item_id, u in sorted(pm.role_moves):
-        if u == t:
-            q = moved_units(pm, placed, item_id, t)
-            if q:
-                out.append(RoleChange(item_id, q, q * pm.role_moves[(item_id, u)][1]))
+    for item_id in items:
+        q = moved_units(now, before, placed.get((item_id, t), 0), item_id)
+        if q:
+            out.append(RoleChange(item_id, q, q * pm.role_moves[(item_id, t)][1]))
     return tuple(out)
 
 
@@ -166,6 +166,7 @@ def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
     )
     for t in range(n):
         counts = fleet(pm, t)
+        moved_usd = {c.id: c.cost_usd for c in role_changes(pm, placed, t)}
         owned = sorted({i for (i, _) in placed})
         for item_id in owned:
             charges: dict[str, dict[str, float]] = {"capital": defaultdict(float), "opex": defaultdict(float)}
@@ -179,8 +180,8 @@ def ledger(pm: PeriodicModel, placed: dict[Key, int], view: str) -> Ledger:
             if serving:
                 for k, x in opex_components_usd(pm, pm.models[t].inp.rows[item_id], t).items():
                     charges["opex"][k] += serving * x
-            if (item_id, t) in pm.role_moves:
-                charges["opex"][ROLE_CHANGE] += moved_units(pm, placed, item_id, t) * pm.role_moves[(item_id, t)][1]
+            if item_id in moved_usd:
+                charges["opex"][ROLE_CHANGE] += moved_usd[item_id]
             _book(led, t, _shares(pm, counts, item_id, t), charges, item_id)
         for (line, role), q in counts.items():
             row = pm.models[t].inp.rows[line]

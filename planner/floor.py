@@ -29,6 +29,12 @@ AUTO = "auto"
 HINT = "raise collapse_floor.tolerance or collapse_floor.samples_per_refit (--collapse-tolerance, --collapse-samples)"
 
 
+def derived(basis: str) -> bool:
+    """The floor whose ``alpha_floor_basis`` this is came from the collapse model (``auto``):
+    both bases (:attr:`planner.collapse.theory.Recommendation.basis`, :func:`schedule_floors`) start so."""
+    return basis.startswith("collapse ")
+
+
 def is_auto(value: Any) -> bool:
     """The floor is to be derived from the collapse model (``alpha_floor: auto``)."""
     return isinstance(value, str) and value.strip().lower() == AUTO

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +44,7 @@ from typing import Any
 import pulp
 
 from hwcatalog import Catalog
+from hwcatalog.validate import did_you_mean
 
 from .costs import book_value_usd, capital_recovery_factor, discount_factor
 from .errors import ScenarioError
@@ -382,9 +382,7 @@ def check_keys(s: Scenario, catalog: Catalog) -> None:
     for name, (table, known, what) in tables.items():
         unknown = sorted(set(table) - known)
         if unknown:
-            lower = {k.lower(): k for k in known}
-            close = [lower[c] for c in difflib.get_close_matches(unknown[0].lower(), list(lower), n=1, cutoff=0.75)]
-            hint = f"; did you mean {close[0]!r}?" if close else " (plan catalog list shows them)"
+            hint = did_you_mean(unknown[0], sorted(known)) or " (plan catalog list shows them)"
             raise ScenarioError(f"{unknown[0]!r} is not {what} of the catalog{hint}", field=f"periods.{name}")
 
 

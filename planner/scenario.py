@@ -25,7 +25,7 @@ from hwcatalog.safeio import excerpt, load_yaml, read_text
 
 from .errors import ScenarioError
 from .fields import nested
-from .floor import DEFAULT_COLLAPSE_SAMPLES, DEFAULT_COLLAPSE_TOLERANCE, is_auto, resolve_auto_floor
+from .floor import DEFAULT_COLLAPSE_SAMPLES, DEFAULT_COLLAPSE_TOLERANCE, derived, is_auto, resolve_auto_floor
 from .limits import MAX_SCENARIO_BYTES, range_problem
 from .periods import PeriodsSpec, hoist
 from .uncertainty import UncertaintySpec
@@ -583,7 +583,7 @@ def unused_settings(scenario: Scenario) -> tuple[str, ...]:
         if changed:
             keys = ", ".join(f"periods.{k}" for k in changed)
             out.append(f"{keys} set without periods.start: the plan is one period and does not use the periods block")
-    if scenario.collapse_floor != base.collapse_floor and not scenario.alpha_floor_basis.startswith("collapse"):
+    if scenario.collapse_floor != base.collapse_floor and not derived(scenario.alpha_floor_basis):
         out.append("collapse_floor is set but alpha_floor is not auto: the floor does not come from the collapse model")
     return tuple(out)
 
@@ -629,7 +629,7 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     values = base.get("periods", {}).get("values", {})
     for name in changes:
         values.pop(name, None)
-    if scenario.alpha_floor_basis.startswith("collapse") and not {"alpha_floor", "alpha_floor_basis"} & set(changes):
+    if derived(scenario.alpha_floor_basis) and not {"alpha_floor", "alpha_floor_basis"} & set(changes):
         base["alpha_floor"] = "auto"  # derived from the collapse model: derive it again from the changed scenario
         values.pop("alpha_floor", None)
     return build_scenario(over, base=base)

@@ -223,3 +223,19 @@ def test_flag_errors_are_not_blamed_on_the_scenario_file(tmp_path):
     scen.write_text("name: s\n")
     r = CliRunner().invoke(cli, ["--scenario", str(scen), "--only", "nosuch-item", "-q"])
     assert r.exit_code == 1 and str(scen) not in r.stderr and "field 'catalog.only'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "alpha_floor: auto\ncollapse_floor: {tolerance: 0.001}\n",
+        "collapse_floor: {refits_per_year: .inf}\n",
+        "periods: {start: 2027-01-01, count: 2, length_years: 1, role_change_usd: {gpu: yes}}\n",
+    ],
+)
+def test_bad_new_fields_exit_1_and_write_nothing(tmp_path, body):
+    scen, out = tmp_path / "s.yaml", tmp_path / "plan.json"
+    scen.write_text(body)
+    r = CliRunner().invoke(cli, ["--scenario", str(scen), "--format", "json", "--output", str(out), "-q"])
+    assert r.exit_code == 1 and not out.exists()
+    assert r.stderr.count("\n") == 1 and str(scen) in r.stderr

@@ -365,6 +365,8 @@ def test_lifetime_inside_a_period_is_cut_to_whole_periods_and_reconciles(toy_cat
         ({"periods.role_change_usd": {"gpu": -1}}, "periods.role_change_usd", "expected a role-change cost (USD per unit) between 0"),
         ({"periods.role_change_usd": {"gpu": True}}, "periods.role_change_usd", "for 'gpu' as a number, got True"),
         ({"periods.role_change_usd": {"GPU": 5}}, "periods.role_change_usd", "did you mean 'gpu'?"),
+        ({"periods.role_change_usd": {"gpu": math.inf}}, "periods.role_change_usd", "as a finite number, got inf"),
+        ({"periods.role_change_usd": {"gpu": 1e9}}, "periods.role_change_usd", "between 0 and 1e+07"),
     ],
 )
 def test_bad_hardware_in_time_names_the_field(toy_catalog, changes, field, expected):

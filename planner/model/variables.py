@@ -34,9 +34,7 @@ def define_variables(problem: pulp.LpProblem, inp: ModelInput) -> BuiltModel:
     cat = pulp.LpContinuous if inp.relaxed else pulp.LpInteger
     dropped = frozenset() if inp.relaxed else inp.dropped_lines
     for item_id, row in rows.items():
-        ub = None
-        if inp.budget_usd is not None and row["unit_cost_usd"] > 0:
-            ub = math.floor(inp.budget_usd / row["unit_cost_usd"] + 1e-9)
+        ub = count_bound(inp, row, budget_usd=inp.budget_usd)
         for role in _ROLE_OF[row["category"]]:
             if (item_id, role) not in dropped:
                 count[(item_id, role)] = pulp.LpVariable(var_name("n", item_id, role), lowBound=0, upBound=ub, cat=cat)
@@ -98,11 +96,25 @@ def flow_category(name: str, inp: ModelInput) -> str:
 BIG_M_BUDGET_FACTOR = 100.0  # without a budget (least-budget diagnosis), counts are bounded by 100x the scenario's budget
 
 
-def count_bound(inp: ModelInput, unit_cost_usd: float) -> float:
-    """The most units of one item any plan can buy (the big-M of its bought-or-not binary): the
-    budget over the unit cost, or 100x the scenario's budget when the budget is dropped."""
+def count_bound(inp: ModelInput, row: dict[str, Any], *, budget_usd: float | None) -> float | None:
+    """The most units of one item a plan can hold in one role, ``floor(min(B / c, W / w))``: the
+    budget ``B`` over the unit cost ``c`` (USD) and the facility power cap ``W`` over the unit's
+    facility power ``w`` (kW; the power row sums every count times its ``w >= 0``, so no count
+    exceeds it alone). A term is left out when its figure is missing or zero; None when both are."""
+    bounds = []
+    if budget_usd is not None and row["unit_cost_usd"] > 0:
+        bounds.append(budget_usd / float(row["unit_cost_usd"]))
+    if inp.power_cap_kw is not None and row["facility_kw"] > 0:
+        bounds.append(inp.power_cap_kw / float(row["facility_kw"]))
+    return float(math.floor(min(bounds) + 1e-9)) if bounds else None
+
+
+def big_m(inp: ModelInput, row: dict[str, Any]) -> float:
+    """The big-M of an item's bought-or-not binary: :func:`count_bound`, with 100x the scenario's
+    budget in place of a dropped budget, and 1e9 units when nothing bounds the count."""
     budget = inp.budget_usd if inp.budget_usd is not None else BIG_M_BUDGET_FACTOR * inp.scenario.budget_usd
-    return float(math.floor(budget / unit_cost_usd + 1e-9)) if unit_cost_usd > 0 else 1e9
+    ub = count_bound(inp, row, budget_usd=budget)
+    return 1e9 if ub is None else ub
 
 
 def needs_binaries(inp: ModelInput, role: str, items_in_role: int) -> bool:
@@ -124,7 +136,7 @@ def define_purchase_variables(m: BuiltModel) -> None:
         models.setdefault(role, set()).add(rows[item_id]["base_id"])
     for item_id, role in m.count:
         multiple, least = int(rows[item_id]["order_multiple"]), int(rows[item_id]["min_order_quantity"])
-        ub = count_bound(inp, float(rows[item_id]["unit_cost_usd"]))
+        ub = big_m(inp, rows[item_id])
         m.count_ub[(item_id, role)] = ub
         if multiple > 1:
             m.lots[(item_id, role)] = pulp.LpVariable(var_name("k", item_id, role), lowBound=0, upBound=ub // multiple, cat=cat_int)

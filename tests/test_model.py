@@ -230,3 +230,19 @@ def test_dominance_counts_owned_devices_and_keeps_models_apart():
     )
     both = both.set_index("id", drop=False)
     assert dominated(both) == {"card": "card@c:on-demand"}  # the rack may not stand in for one line of the card's model
+
+
+def test_count_bounds_by_budget_and_power(toy_scenario, toy_catalog):
+    """A count is bounded by floor(budget / unit cost) and floor(power cap / unit kW): the toy
+    GPU costs USD 10,876 a year at 1 kW, so USD 1M allows 91 and a 50.5 kW cap 50."""
+    s = with_changes(toy_scenario, {"facility.power_cap_kw": 50.5})
+    prep = prepare(s, toy_catalog)
+    gpu = next(i for i, r in model_input(s, prep).rows.items() if r["category"] == "accelerator")
+    assert model_input(s, prep).rows[gpu]["unit_cost_usd"] == pytest.approx(GPU_COST)
+    for cap, expected in ((50.5, 50), (None, 91)):
+        m = build_model(model_input(s, prep, power_cap_kw=cap))
+        assert m.count[(gpu, "training")].upBound == expected
+        assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {expected}
+    m = build_model(model_input(s, prep, budget_usd=None, power_cap_kw=None))  # least-budget diagnosis
+    assert m.count[(gpu, "training")].upBound is None
+    assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {9194}  # floor(100 x 1e6 / 10,876)

@@ -9,7 +9,7 @@ Units: FLOP/s, bytes, seconds, tokens (counts); results named with their unit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,14 +155,15 @@ def capabilities(items: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
       ``capacity_gb`` (memory);
     * acquisition: ``mode`` own, ``base_id`` the item itself, ``max_units`` unbounded.
     """
-    capex_usd = unit_capex_usd(items)
-    rows = [capability_row(str(item_id), it, float(capex_usd[item_id]), scenario) for item_id, it in items.iterrows()]
+    capex_usd = unit_capex_usd(items).to_numpy(dtype=float)
+    records = items.to_dict("records")  # plain dicts: a Series lookup per field costs 10x a dict's
+    rows = [capability_row(str(i), it, float(c), scenario) for i, it, c in zip(items.index, records, capex_usd, strict=True)]
     frame = pd.DataFrame(rows).set_index("id", drop=False)
     frame.index.name = None
     return frame
 
 
-def capability_row(item_id: str, it: pd.Series, capex_usd: float, scenario: Scenario) -> dict[str, Any]:
+def capability_row(item_id: str, it: Mapping[str, Any], capex_usd: float, scenario: Scenario) -> dict[str, Any]:
     """One row of :func:`capabilities`: cost components, what the unit delivers, and
     ``unit_cost_usd``, their sum (an audit reviewer has no capex)."""
     capex = 0.0 if it["category"] == "audit" else capex_usd
@@ -189,7 +190,7 @@ CAPABILITY_COLUMNS = (
 )
 
 
-def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dict[str, Any]:
+def _cost_row(item_id: str, it: Mapping[str, Any], capex_usd: float, s: Scenario) -> dict[str, Any]:
     """Cost components and power of one owned unit over the horizon; every capability column
     starts at 0."""
     power_kw = number_or(it.get("power_kw"), 0.0)
@@ -213,7 +214,7 @@ def _cost_row(item_id: str, it: pd.Series, capex_usd: float, s: Scenario) -> dic
     }
 
 
-def scale_up_devices(it: pd.Series, s: Scenario) -> int:
+def scale_up_devices(it: Mapping[str, Any], s: Scenario) -> int:
     """Devices in one scale-up domain: a multi-device unit's own devices (72 in an NVL72 rack);
     ``inference.scale_up_devices`` (an HGX node of 8) for single devices whose interconnect is at
     least ``inference.scale_up_min_gbps``; 1 for PCIe-class cards."""
@@ -224,7 +225,7 @@ def scale_up_devices(it: pd.Series, s: Scenario) -> int:
     return s.inference.scale_up_devices if fast else 1
 
 
-def device_of(it: pd.Series, s: Scenario) -> Device:
+def device_of(it: Mapping[str, Any], s: Scenario) -> Device:
     """One device of an accelerator unit at the inference precision."""
     devices = int(number_or(it.get("devices_per_unit"), 1.0))
     return Device(
@@ -236,7 +237,7 @@ def device_of(it: pd.Series, s: Scenario) -> Device:
     )
 
 
-def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
+def _accelerator(it: Mapping[str, Any], s: Scenario) -> dict[str, Any]:
     """Training tokens (6ND) and FLOP/s per unit; per workload the best replica shape and what one
     replica delivers over the horizon (``<workload>_replica_tokens``, ``_replica_kv_free_gb``,
     ``_units_per_replica``); per-unit views for reports (``agent_tokens``, ``synthetic_tokens``,
@@ -266,25 +267,25 @@ def _accelerator(it: pd.Series, s: Scenario) -> dict[str, Any]:
     return row
 
 
-def _verification(it: pd.Series, s: Scenario) -> dict[str, Any]:
+def _verification(it: Mapping[str, Any], s: Scenario) -> dict[str, Any]:
     """Verified tokens = checks/hour * productive hours * tokens per check."""
     checks = float(it["checks_per_hour"]) * s.productive_seconds / SECONDS_PER_HOUR
     return {"verified_tokens": checks * s.data.tokens_per_check}
 
 
-def _audit(it: pd.Series, s: Scenario) -> dict[str, Any]:
+def _audit(it: Mapping[str, Any], s: Scenario) -> dict[str, Any]:
     """A reviewer: checks/hour * hours/year * years tokens verified (paid usd_per_hour: the labour
     component of planner.tco)."""
     reviewer_hours = float(it["hours_per_year"]) * s.horizon_years
     return {"verified_tokens": float(it["checks_per_hour"]) * reviewer_hours * s.data.tokens_per_check}
 
 
-def _memory(it: pd.Series, s: Scenario) -> dict[str, Any]:
+def _memory(it: Mapping[str, Any], s: Scenario) -> dict[str, Any]:
     """Capacity-tier GB per unit."""
     return {"capacity_gb": float(it["capacity_gb"])}
 
 
-_DELIVERS: dict[str, Callable[[pd.Series, Scenario], dict[str, Any]]] = {
+_DELIVERS: dict[str, Callable[[Mapping[str, Any], Scenario], dict[str, Any]]] = {
     "accelerator": _accelerator,
     "verification": _verification,
     "audit": _audit,
@@ -296,7 +297,7 @@ def _isnan(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v)
 
 
-def _precision_tflops(it: pd.Series, precision: str) -> float:
+def _precision_tflops(it: Mapping[str, Any], precision: str) -> float:
     """Dense TFLOP/s at the requested precision; FP8 falls back to BF16 where a unit has none."""
     if precision == "fp8" and not _isnan(it.get("fp8_tflops")):
         return float(it["fp8_tflops"])

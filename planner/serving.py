@@ -133,11 +133,13 @@ def replica_sizes(min_devices: int, domain: int, max_devices: int) -> list[int]:
     return inside + across
 
 
-def step_rates(s: Scenario, dev: Device, w: Workload, k: int, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def step_rates(s: Scenario, dev: Device, w: Workload, k: np.ndarray | int, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tokens/s of a replica of ``k`` devices at each batch, and the index of the binding term
-    (0 decode compute, 1 decode memory weights, 2 decode memory KV, 3 prefill compute)."""
+    (0 decode compute, 1 decode memory weights, 2 decode memory KV, 3 prefill compute). ``k`` and
+    ``batch`` broadcast: a column of sizes against a row of batches gives one row per size."""
     m, inf = s.model, s.inference
-    b = batch.astype(float)
+    b = np.asarray(batch, dtype=float)
+    k = np.asarray(k, dtype=float)
     flops = k * dev.flops_per_s * inf.compute_utilization
     bw = k * dev.bandwidth_bytes_per_s * inf.bandwidth_utilization
     t_compute = b * (2.0 * m.active_params + 4.0 * m.attention_width * w.decode_context_tokens) / flops
@@ -146,7 +148,7 @@ def step_rates(s: Scenario, dev: Device, w: Workload, k: int, batch: np.ndarray)
     t_prefill = b * w.input_per_output * (2.0 * m.active_params + 4.0 * m.attention_width * w.prefill_context_tokens) / flops
     t_decode = np.maximum(t_compute, t_weights + t_kv)
     t_prefill = t_prefill + allreduce_seconds(s, dev, k, b * (1.0 + w.input_per_output))
-    stages = math.ceil(k / dev.scale_up_devices)
+    stages = np.ceil(k / dev.scale_up_devices)
     rate = b / (t_decode + t_prefill) * inf.pipeline_efficiency ** (stages - 1)
     decode_bound = np.where(t_compute >= t_weights + t_kv, 0, np.where(t_weights >= t_kv, 1, 2))
     return rate, np.where(t_prefill > t_decode, 3, decode_bound)
@@ -155,53 +157,62 @@ def step_rates(s: Scenario, dev: Device, w: Workload, k: int, batch: np.ndarray)
 ACTIVATION_BYTES = 2.0  # BF16 activations in the tensor-parallel all-reduces
 
 
-def allreduce_seconds(s: Scenario, dev: Device, k: int, tokens: np.ndarray) -> np.ndarray:
+def allreduce_seconds(s: Scenario, dev: Device, k: np.ndarray | int, tokens: np.ndarray) -> np.ndarray:
     """Tensor-parallel all-reduce time for ``tokens`` tokens in a step: two all-reduces per layer of
     ``d_model`` activations each (Megatron-style TP; ``layers * d_model`` is ``attention_width``
     for standard attention), a ring moving ``2 (t-1)/t`` of the data per device, over the unit's
-    scale-up bandwidth (``interconnect_gbps`` halved to one direction) at ``u_b``."""
-    tp = min(k, dev.scale_up_devices)
-    if tp <= 1:
-        return np.zeros_like(tokens)
-    per_token = 2.0 * s.model.attention_width * ACTIVATION_BYTES * 2.0 * (tp - 1) / tp
+    scale-up bandwidth (``interconnect_gbps`` halved to one direction) at ``u_b``; none at
+    ``t = min(k, scale-up domain) = 1``."""
+    tp = np.minimum(np.asarray(k, dtype=float), dev.scale_up_devices)
+    per_token = np.where(tp > 1, 2.0 * s.model.attention_width * ACTIVATION_BYTES * 2.0 * (tp - 1) / tp, 0.0)
     return tokens * per_token / (dev.interconnect_bytes_per_s * s.inference.bandwidth_utilization)
 
 
 BOUND_NAMES = ("decode compute", "decode memory (weights)", "decode memory (KV)", "prefill compute")
 
 
-def shape_at(s: Scenario, dev: Device, w: Workload, k: int) -> ReplicaShape | None:
-    """The best batch for a replica of ``k`` devices: the largest that fits the free memory, the
-    batch cap and (agents) the least per-sequence speed; ``None`` if not even one sequence fits."""
+def shapes_at(s: Scenario, dev: Device, w: Workload, sizes: list[int]) -> list[ReplicaShape | None]:
+    """The best batch for a replica of each size in ``sizes`` (devices): the largest that fits the
+    free memory, the batch cap and (agents) the least per-sequence speed; ``None`` where not even
+    one sequence fits. Every size is evaluated in one array (sizes x batches)."""
     weights_gb = s.model.total_params * s.model.bytes_per_param / GB
-    usable_gb = k * dev.memory_gb * s.inference.weight_fill
-    free_gb = usable_gb - weights_gb
     seq_gb = w.held_tokens * s.model.kv_bytes_per_token / GB
-    fit = math.floor(free_gb / seq_gb + 1e-9) if free_gb > 0 else 0
-    top = min(fit, w.max_batch)
-    if top < 1:
-        return None
-    batch = np.arange(1, top + 1)
-    rate, bound = step_rates(s, dev, w, k, batch)
-    fast = rate / batch >= w.min_tokens_per_s
-    if not fast[0]:
-        return None
-    i = int(np.flatnonzero(fast)[-1])
-    limit = "sequence speed" if i + 1 < top else "memory" if fit <= w.max_batch else "batch cap"
-    b = i + 1
-    return ReplicaShape(
-        workload=w.name,
-        devices=k,
-        stages=math.ceil(k / dev.scale_up_devices),
-        batch=b,
-        weights_gb=weights_gb,
-        kv_gb=b * seq_gb,
-        kv_free_gb=free_gb,
-        tokens_per_s=float(rate[i]),
-        tokens_per_s_per_device=float(rate[i]) / k,
-        bound=BOUND_NAMES[int(bound[i])],
-        batch_limit=limit,
-    )
+    free = [k * dev.memory_gb * s.inference.weight_fill - weights_gb for k in sizes]
+    fit = [math.floor(f / seq_gb + 1e-9) if f > 0 else 0 for f in free]
+    top = np.array([min(f, w.max_batch) for f in fit])
+    out: list[ReplicaShape | None] = [None] * len(sizes)
+    rows = np.flatnonzero(top >= 1)
+    if not len(rows):
+        return out
+    batch = np.arange(1, int(top[rows].max()) + 1)
+    ks = np.array([sizes[r] for r in rows])[:, None]
+    rate, bound = step_rates(s, dev, w, ks, batch[None, :])
+    fast = (rate / batch >= w.min_tokens_per_s) & (batch[None, :] <= top[rows][:, None])
+    last = batch.size - 1 - np.argmax(fast[:, ::-1], axis=1)
+    for j, r in enumerate(rows):
+        if not fast[j, 0]:
+            continue
+        i, k, b = int(last[j]), sizes[r], int(last[j]) + 1
+        limit = "sequence speed" if b < top[r] else "memory" if fit[r] <= w.max_batch else "batch cap"
+        out[r] = ReplicaShape(
+            workload=w.name,
+            devices=k,
+            stages=math.ceil(k / dev.scale_up_devices),
+            batch=b,
+            weights_gb=weights_gb,
+            kv_gb=b * seq_gb,
+            kv_free_gb=free[r],
+            tokens_per_s=float(rate[j, i]),
+            tokens_per_s_per_device=float(rate[j, i]) / k,
+            bound=BOUND_NAMES[int(bound[j, i])],
+            batch_limit=limit,
+        )
+    return out
+
+
+def shape_at(s: Scenario, dev: Device, w: Workload, k: int) -> ReplicaShape | None:
+    """:func:`shapes_at` for one replica of ``k`` devices."""
+    return shapes_at(s, dev, w, [k])[0]
 
 
 def best_shape(s: Scenario, dev: Device, w: Workload) -> ReplicaShape | None:
@@ -210,8 +221,7 @@ def best_shape(s: Scenario, dev: Device, w: Workload) -> ReplicaShape | None:
     weights_gb = s.model.total_params * s.model.bytes_per_param / GB
     least = max(1, math.ceil(weights_gb / (dev.memory_gb * s.inference.weight_fill) - 1e-12))
     best: ReplicaShape | None = None
-    for k in replica_sizes(least, dev.scale_up_devices, s.inference.max_replica_devices):
-        shape = shape_at(s, dev, w, k)
+    for shape in shapes_at(s, dev, w, replica_sizes(least, dev.scale_up_devices, s.inference.max_replica_devices)):
         if shape is not None and (best is None or shape.tokens_per_s_per_device > best.tokens_per_s_per_device * (1 + 1e-9)):
             best = shape
     return best

@@ -35,13 +35,12 @@ spot a share ``a (1 - o)`` of it (availability ``a``, preemption overhead ``o``)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .costs import capital_usd
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .scenario import Scenario
 
 HOURS_PER_YEAR = 8760.0
@@ -95,7 +94,7 @@ def capital_factor(s: Scenario, lifetime_years: float | None = None) -> float:
     return capital_usd(1.0, s.horizon_years, c.view, c.cost_of_capital, lifetime_years or c.lifetime_years)
 
 
-def owned_components(it: pd.Series, s: Scenario) -> dict[str, float]:
+def owned_components(it: Mapping[str, Any], s: Scenario) -> dict[str, float]:
     """USD per owned unit of catalog row ``it`` over the horizon, by component (see module doc)."""
     c, f, years = s.costs, s.facility, s.horizon_years
     out = dict.fromkeys(COMPONENTS, 0.0)
@@ -128,7 +127,7 @@ def owned_components(it: pd.Series, s: Scenario) -> dict[str, float]:
     return out
 
 
-def network_tier3_usd(it: pd.Series, s: Scenario) -> float:
+def network_tier3_usd(it: Mapping[str, Any], s: Scenario) -> float:
     """Extra USD per owned accelerator unit when the fleet needs a three-tier fabric:
     ``k(d * (c_net3 - c_net2))``."""
     if str(it["category"]) != "accelerator":

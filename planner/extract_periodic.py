@@ -37,6 +37,7 @@ from .result import (
     PeriodSection,
     Plan,
     PlanStatus,
+    PowerKW,
     Progress,
     RoleChange,
     SolverInfo,
@@ -270,6 +271,15 @@ def fleet_rows(pm: PeriodicModel, placed: dict[Key, int], t: int) -> tuple[Fleet
     return tuple(rows)
 
 
+def period_power(pm: PeriodicModel, plan_t: Plan, placed: dict[Key, int], t: int) -> PowerKW:
+    """Power drawn in period t, as the periodic power row counts it: the units in roles (``plan_t``)
+    plus the idle owned units in service, each at its facility kW (IT kW = facility / PUE)."""
+    kw = {i: float(pm.models[u].inp.rows[i]["facility_kw"]) for i, u in placed}
+    idle_kw = sum(r.quantity * kw[r.id] for r in fleet_rows(pm, placed, t) if r.role == "idle")
+    facility_kw = plan_t.power_kw.facility_kw + idle_kw
+    return PowerKW(facility_kw / pm.scenarios[t].facility.pue, facility_kw, plan_t.power_kw.cap_kw)
+
+
 def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Ledger], placed: dict[Key, int]) -> tuple[PeriodSection, ...]:
     view = pm.scenario.costs.view
     r = pm.scenario.costs.cost_of_capital
@@ -298,7 +308,7 @@ def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Led
                 synthetic_tokens=plan_t.tokens.synthetic,
                 agents=plan_t.agents,
                 speedup=plan_t.speedup,
-                facility_kw=plan_t.power_kw.facility_kw,
+                facility_kw=period_power(pm, plan_t, placed, t).facility_kw,
                 power_cap_kw=pm.scenarios[t].facility.power_cap_kw,
                 discount_factor=discount_factor(r, p.offset_years),
                 binding_constraints=plan_t.binding_constraints,
@@ -561,7 +571,7 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
         **money_fields(pm, plans, placed, ledgers),
         **grounding_fields(pm, plans),
         **objective_fields(pm, r, last),
-        power_kw=max(plans, key=lambda p: p.power_kw.facility_kw).power_kw,
+        power_kw=max((period_power(pm, p, placed, t) for t, p in enumerate(plans)), key=lambda w: w.facility_kw),
         binding_constraints=(),
         explanations=(),
         constraints=(),

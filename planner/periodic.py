@@ -14,6 +14,8 @@ periods, with a build period and a lifetime per asset):
   role or stand idle (a unit may change role between periods, at periods.role_change_usd a unit, free by default) and are retired at the
   end of the last whole period within their lifetime; rented lines need no order (``n`` free per
   period);
+* power: where a period has a cap, every owned unit in service draws its facility kW, in a role or
+  idle (an idle unit is powered: its energy is charged), and rented lines per unit in a role;
 * cost per period (MUSD) in the scenario's view: **cash**, the capital of the units delivered
   (``pay_at: delivery``) or ordered (``pay_at: order``; orders before the start count in the
   first period) in t, plus opex; **amortised**, the level charge ``capital x CRF(r, L)`` per
@@ -29,8 +31,8 @@ periods, with a build period and a lifetime per asset):
   max-progress maximises ``sum_t d_t P_t`` then minimises the net present cost at that progress
   (within the lexicographic tolerance); min-cost minimises ``sum_t d_t cost_t - d_T salvage``.
 
-Every constraint of the one-period model (compute, inference, verification, memory, power,
-alpha floor, targets, order lots, model limits) holds in every period at the period's values.
+Every other constraint of the one-period model (compute, inference, verification, memory, alpha
+floor, targets, order lots, model limits) holds in every period at the period's values.
 """
 
 from __future__ import annotations
@@ -327,6 +329,7 @@ def build_periodic(
     for con in lot_links:
         problem += con
     _fleet_links(problem, models, vintages, orders)
+    _power(problem, models, vintages, orders)
     moves = _role_changes(problem, s, models, orders)
     pm = PeriodicModel(
         scenario=s,
@@ -414,7 +417,7 @@ def _period_model(
     for v in m.problem.variables():
         v.name = f"t{t}_{v.name}"
     for name, info in m.constraints.items():
-        if info.family == "budget":
+        if info.family in ("budget", "power"):  # the periodic model sets both (_budget, _power)
             continue
         con = info.constraint
         expr = pulp.LpAffineExpression([(v, c) for v, c in con.items()])
@@ -525,6 +528,23 @@ def _fleet_links(
         for item_id, counts in sorted(lines.items()):
             serving = [orders[k] for k, vt in vintages.items() if k[0] == item_id and t in vt.active]
             problem += pulp.LpConstraint(pulp.lpSum(counts) - pulp.lpSum(serving), pulp.LpConstraintLE, f"fleet_{_key(item_id)}_t{t}", 0)
+
+
+def _power(
+    problem: pulp.LpProblem, models: list[BuiltModel], vintages: dict[tuple[str, int], Vintage], orders: dict[tuple[str, int], Any]
+) -> None:
+    """Facility power per period (kW), where a cap is set: every owned unit in service draws its
+    ``facility_kw``, in a role or idle (an idle unit is powered, as its energy is charged), and
+    rented lines draw theirs per unit in a role:
+    ``sum_s w_s sum_{u active in t} o[s, u] + sum_{rented} w n[t] <= W_t``."""
+    for t, m in enumerate(models):
+        cap_kw = m.inp.power_cap_kw
+        if cap_kw is None:
+            continue
+        rows = m.inp.rows
+        terms = [(v, float(rows[i]["facility_kw"])) for (i, _), v in m.count.items() if rows[i]["mode"] != "own"]
+        terms += [(o, float(models[k[1]].inp.rows[k[0]]["facility_kw"])) for k, o in orders.items() if t in vintages[k].active]
+        problem += pulp.LpConstraint(_terms(terms), pulp.LpConstraintLE, f"t{t}_power", cap_kw)
 
 
 def _role_changes(

@@ -326,6 +326,20 @@ def test_multi_year_example_orders_ahead_and_keeps_every_floor(catalog):
     assert p.status.value in ("optimal", "feasible") and p.objective.weights["proven_gap"] < 0.05
 
 
+def test_idle_units_count_against_the_power_cap(catalog):
+    """Units in service that serve no role are powered (their energy is charged), so the power row
+    counts them: with a role change priced out of reach some units stand idle, and each period's
+    facility kW is every unit in service, idle ones included, at its power x PUE, within the cap."""
+    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), {"periods.role_change_usd": {"accelerator": 1e6}})
+    p = plan(s, catalog)
+    assert any(row.role == "idle" for x in p.periods for row in x.fleet)
+    for x in p.periods:
+        kw = sum(row.quantity * float(catalog.items.at[row.id, "power_kw"]) * s.facility.pue for row in x.fleet)
+        assert x.facility_kw == pytest.approx(kw, rel=1e-9)
+        assert x.facility_kw <= x.power_cap_kw * (1 + 1e-9)
+    assert p.power_kw.facility_kw == pytest.approx(max(x.facility_kw for x in p.periods), rel=1e-12)
+
+
 @pytest.mark.parametrize("budget_usd", [1.5e8, 6e8, 2e9])
 def test_multi_year_budget_sweep_invariants(catalog, budget_usd):
     """The one-period sweep's invariants (tests/test_optimality.py) on the periodised example: the

@@ -19,8 +19,10 @@ SECTIONS = ("Periods", "Order calendar", "Fleet by period", "Cost views")
 
 @pytest.fixture(scope="module")
 def periodised(catalog):
-    """The multi-year example, solved once."""
-    return plan(load_scenario(EXAMPLES / "multi-year-lab.yaml"), catalog, marginals=False)
+    """The multi-year example with role changes priced out of reach, so that some units stand idle
+    (a row of every role in Fleet by period), solved once."""
+    s = with_changes(load_scenario(EXAMPLES / "multi-year-lab.yaml"), {"periods.role_change_usd": {"accelerator": 1e6}})
+    return plan(s, catalog, marginals=False)
 
 
 @pytest.fixture(scope="module")

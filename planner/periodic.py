@@ -37,6 +37,7 @@ floor, targets, order lots, model limits) holds in every period at the period's 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
@@ -55,7 +56,7 @@ from .model.types import MUSD
 from .periods import Period, add_years, by_key, grid, value_in
 from .physics import speedup_curve
 from .scenario import Scenario
-from .solve import SolveStatus, solve, solved_value
+from .solve import SolveStatus, cached_mps, solve, solved_value
 from .stages import dominated, owned_and_rented, worst_status
 from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS
 from .timeline import lead_weeks
@@ -770,17 +771,18 @@ def relax_and_fix(pm: PeriodicModel, bound: float) -> PeriodicSolve:
         v.cat = pulp.LpContinuous
     set_objective(pm, bound)
     status, seconds, steps = SolveStatus.OPTIMAL, 0.0, 0
-    for group in [*groups, ops]:
-        for v in group:
-            v.cat = pulp.LpInteger
-        r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
-        seconds, steps = seconds + r.seconds, steps + 1
-        if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            return PeriodicSolve(r.status, r.solver, seconds, None, bound, None, None, steps)
-        status = worst_status(status, r.status)
-        if group is not ops:
+    with cached_mps(pm.problem) if s.solver == "cbc" else contextlib.nullcontext():  # stages change bounds and integrality only
+        for group in [*groups, ops]:
             for v in group:
-                v.lowBound = v.upBound = round(v.varValue or 0.0)
+                v.cat = pulp.LpInteger
+            r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
+            seconds, steps = seconds + r.seconds, steps + 1
+            if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+                return PeriodicSolve(r.status, r.solver, seconds, None, bound, None, None, steps)
+            status = worst_status(status, r.status)
+            if group is not ops:
+                for v in group:
+                    v.lowBound = v.upBound = round(v.varValue or 0.0)
     found = solved_value(score(pm))
     gap = proven_gap(bound, found)
     return PeriodicSolve(status if gap <= s.periods.mip_gap else SolveStatus.FEASIBLE, s.solver, seconds, found, bound, gap, None, steps)

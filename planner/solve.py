@@ -114,3 +114,64 @@ def solved_value(expr: Any) -> float:
         return 0.0
     x = pulp.value(expr) if not isinstance(expr, int | float) else expr
     return 0.0 if x is None or not math.isfinite(float(x)) else float(x)
+
+
+class CachedMPS:
+    """PuLP's MPS writer (``writeMPS(rename=1)``, what its CBC adapter calls) for a model solved
+    again and again with only bounds and integrality changing, as in relax-and-fix: names, rows,
+    coefficients, the objective and right-hand sides are formatted once; each write adds that
+    solve's integer markers and bounds. The file is PuLP's own, byte for byte
+    (tests/test_solve.py); a call PuLP's adapter does not make falls back to PuLP's writer."""
+
+    def __init__(self, problem: pulp.LpProblem) -> None:
+        if problem.objective is None or problem.objective.isNumericalConstant():
+            raise ValueError("CachedMPS needs a model with a non-constant objective")
+        self.problem = problem
+        self.sense = problem.sense
+        self.constraint_names, self.variable_names, self.objective_name = problem.normalisedNames()
+        self.variables = problem.variables()
+        names, objective = self.variable_names, problem.objective
+        coefs: dict[str, dict[str, float]] = {names[v.name]: {} for v in self.variables}
+        for key, c in problem.constraints.items():
+            for v, value in c.items():
+                coefs[names[v.name]][self.constraint_names[key]] = value
+        self.bodies = []
+        for v in self.variables:
+            name = names[v.name]
+            lines = [f"    {name:<8s}  {row:<8s}  {value: .12e}\n" for row, value in coefs[name].items()]
+            if v in objective:
+                lines.append(f"    {name:<8s}  {self.objective_name:<8s}  {objective[v]: .12e}\n")
+            self.bodies.append("".join(lines))
+        mps_type = pulp.const.LpConstraintTypeToMps
+        rows = "".join(f" {mps_type[c.sense]}  {self.constraint_names[k]}\n" for k, c in problem.constraints.items())
+        self.head = f"*SENSE:{pulp.const.LpSenses[self.sense]}\nNAME          MODEL\nROWS\n N  {self.objective_name}\n{rows}COLUMNS\n"
+        self.rhs = "RHS\n" + "".join(
+            f"    RHS       {self.constraint_names[k]:<8s}  {(-c.constant if c.constant != 0 else 0): .12e}\n"
+            for k, c in problem.constraints.items()
+        )
+
+    def write(self, filename: str, mpsSense: int = 0, rename: int = 0, mip: int = 1, with_objsense: bool = False) -> Any:
+        """Write the file as ``problem.writeMPS`` would and return what it returns (PuLP's argument names)."""
+        if not rename or mpsSense not in (0, self.sense) or with_objsense:
+            return pulp.LpProblem.writeMPS(self.problem, filename, mpsSense, rename, mip, with_objsense)
+        marker_start, marker_end = "    MARK      'MARKER'                 'INTORG'\n", "    MARK      'MARKER'                 'INTEND'\n"
+        columns, bounds = [], []
+        for v, body in zip(self.variables, self.bodies, strict=True):
+            integer = mip and v.cat == pulp.LpInteger
+            columns.append(f"{marker_start}{body}{marker_end}" if integer else body)
+            bounds.extend(pulp.mps_lp.writeMPSBoundLines(self.variable_names[v.name], v, mip))
+        with open(filename, "w") as f:
+            f.write(self.head + "".join(columns) + self.rhs + "BOUNDS\n" + "".join(bounds) + "ENDATA\n")
+        self.problem.objective.name = self.objective_name
+        return self.variables, self.variable_names, self.constraint_names, self.objective_name
+
+
+@contextlib.contextmanager
+def cached_mps(problem: pulp.LpProblem) -> Iterator[None]:
+    """Within the block, ``problem`` is written through :class:`CachedMPS`: change only bounds and
+    integrality inside it (constraints and the objective are read once, on entry)."""
+    problem.writeMPS = CachedMPS(problem).write  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del problem.writeMPS

@@ -168,10 +168,14 @@ class CachedMPS:
 
 @contextlib.contextmanager
 def cached_mps(problem: pulp.LpProblem) -> Iterator[None]:
-    """Within the block, ``problem`` is written through :class:`CachedMPS`: change only bounds and
-    integrality inside it (constraints and the objective are read once, on entry)."""
-    problem.writeMPS = CachedMPS(problem).write  # type: ignore[method-assign]
+    """Within the block, ``problem`` is written through :class:`CachedMPS` and its variables by name
+    (``variablesDict``, which PuLP rebuilds from every row twice per solve to read the solution
+    back) are the ones found on entry: change only bounds and integrality inside it."""
+    cached = CachedMPS(problem)
+    by_name = {v.name: v for v in cached.variables}
+    problem.writeMPS = cached.write  # type: ignore[method-assign]
+    problem.variablesDict = lambda: by_name  # type: ignore[method-assign]
     try:
         yield
     finally:
-        del problem.writeMPS
+        del problem.writeMPS, problem.variablesDict

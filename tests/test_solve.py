@@ -59,10 +59,11 @@ def test_solves_through_the_cached_writer_match(tmp_path):
     cached, v = _model()
     with cached_mps(cached):
         assert cached.writeMPS.__self__.__class__ is CachedMPS
+        assert cached.variablesDict() == pulp.LpProblem.variablesDict(cached)
         first = solve(cached, "cbc")
         v["n"].lowBound = v["n"].upBound = 10  # a stage fixes a decision
         second = solve(cached, "cbc")
-    assert "writeMPS" not in vars(cached)  # the block leaves PuLP's writer in place
+    assert "writeMPS" not in vars(cached) and "variablesDict" not in vars(cached)  # the block leaves PuLP's own in place
     # by hand: m = 3, f = 4, s = 0 (0.125 f + m = 3.5); k = 2; n = 40 (z = 1), x = 8.5: 139.75 + 2e-7
     assert r.objective == pytest.approx(139.75 + 2e-7, rel=1e-12) and first.objective == pytest.approx(r.objective, rel=1e-12)
     assert v["n"].varValue == 10 and second.objective == pytest.approx(30 + 2.5 * 38.5 - 5 + 3.5 + 2e-7, rel=1e-12)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -555,6 +556,14 @@ def lifetime_warnings(pm: PeriodicModel, placed: dict[Key, int]) -> tuple[str, .
     return tuple(out.values())
 
 
+def periodic_symbols(last: Plan, cost: CostUSD, power: PowerKW) -> tuple[dict[str, Any], ...]:
+    """The last period's symbol table with the figures of the whole plan where the plan states
+    them: capital and operating cost over all periods, and the peak period's power and cap."""
+    cap_kw = math.nan if power.cap_kw is None else power.cap_kw
+    whole = {"capex": cost.capex, "opex": cost.opex, "power": power.facility_kw, "power_cap": cap_kw}
+    return tuple({**row, "value": whole[row["symbol"]]} if row["symbol"] in whole else row for row in last.symbols)
+
+
 def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> Plan:
     """The plan over the periods (see module doc)."""
     s = pm.scenario
@@ -565,13 +574,16 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
     last = plans[-1]
     late = late_items(pm)
     orders = order_rows(pm, placed)
+    money = money_fields(pm, plans, placed, ledgers)
+    power = max((period_power(pm, p, placed, t) for t, p in enumerate(plans)), key=lambda w: w.facility_kw)
     return dataclasses.replace(
         last,
         tool_version=__version__,
-        **money_fields(pm, plans, placed, ledgers),
+        **money,
         **grounding_fields(pm, plans),
         **objective_fields(pm, r, last),
-        power_kw=max((period_power(pm, p, placed, t) for t, p in enumerate(plans)), key=lambda w: w.facility_kw),
+        power_kw=power,
+        symbols=periodic_symbols(last, money["cost_usd"], power),
         binding_constraints=(),
         explanations=(),
         constraints=(),

@@ -52,7 +52,7 @@ from hwcatalog.validate import did_you_mean
 from .costs import book_value_usd, capital_recovery_factor, discount_factor
 from .errors import ScenarioError
 from .model import BuiltModel, ModelInput, build_model
-from .model.types import MUSD
+from .model.types import MUSD, ConstraintInfo
 from .periods import Period, add_years, by_key, grid, value_in
 from .physics import speedup_curve
 from .scenario import Scenario
@@ -545,7 +545,19 @@ def _power(
         rows = m.inp.rows
         terms = [(v, float(rows[i]["facility_kw"])) for (i, _), v in m.count.items() if rows[i]["mode"] != "own"]
         terms += [(o, float(models[k[1]].inp.rows[k[0]]["facility_kw"])) for k, o in orders.items() if t in vintages[k].active]
-        problem += pulp.LpConstraint(_terms(terms), pulp.LpConstraintLE, f"t{t}_power", cap_kw)
+        _report_row(problem, m, "power", _terms(terms), cap_kw, f"t{t}_power", "facility power of the units in service <= cap", "kW")
+
+
+def _report_row(
+    problem: pulp.LpProblem, m: BuiltModel, name: str, lhs: pulp.LpAffineExpression, rhs: float, row: str, description: str, unit: str
+) -> None:
+    """Add ``lhs <= rhs`` to the periodic ``problem`` as ``row`` and make it the row period model
+    ``m`` reports as ``name`` (its constraint table and binding constraints), in place of the
+    one-period row the periodic model left out."""
+    con = pulp.LpConstraint(lhs, pulp.LpConstraintLE, row, rhs)
+    problem += con
+    rhs_e = pulp.LpAffineExpression(rhs)
+    m.constraints[name] = ConstraintInfo(name, name, con, lhs, "<=", rhs_e, description, unit)
 
 
 def _role_changes(
@@ -670,14 +682,17 @@ def _budget(pm: PeriodicModel, total_budget_usd: float) -> None:
 
     if all(b is None for b in pm.budgets_usd):
         pm.problem += pulp.LpConstraint(pulp.lpSum(cost), pulp.LpConstraintLE, "budget", cap_musd(total_budget_usd))
+        for m in pm.models:  # no period has a budget of its own
+            m.constraints.pop("budget", None)
         return
     spent, allowed = pulp.LpAffineExpression(), 0.0
-    for t, b in enumerate(pm.budgets_usd):
+    for t, (b, m) in enumerate(zip(pm.budgets_usd, pm.models, strict=True)):
         if s.periods.carry_forward:
             spent, allowed = spent + cost[t], allowed + float(b or 0.0)
-            pm.problem += pulp.LpConstraint(spent, pulp.LpConstraintLE, f"budget_t{t}", cap_musd(allowed))
+            _report_row(pm.problem, m, "budget", spent, cap_musd(allowed), f"budget_t{t}", "spend to date <= budget to date", "MUSD")
         else:
-            pm.problem += pulp.LpConstraint(cost[t], pulp.LpConstraintLE, f"budget_t{t}", cap_musd(float(b or 0.0)))
+            cap = cap_musd(float(b or 0.0))
+            _report_row(pm.problem, m, "budget", cost[t], cap, f"budget_t{t}", "spend in the period <= its budget", "MUSD")
 
 
 def _objective_terms(pm: PeriodicModel) -> None:

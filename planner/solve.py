@@ -121,15 +121,18 @@ class CachedMPS:
     again and again with only bounds and integrality changing, as in relax-and-fix: names, rows,
     coefficients, the objective and right-hand sides are formatted once; each write adds that
     solve's integer markers and bounds. The file is PuLP's own, byte for byte
-    (tests/test_solve.py); a call PuLP's adapter does not make falls back to PuLP's writer."""
+    (tests/test_solve.py); a call PuLP's adapter does not make, or a model with a new objective,
+    another number of rows or another sense, falls back to PuLP's writer."""
 
     def __init__(self, problem: pulp.LpProblem) -> None:
         if problem.objective is None or problem.objective.isNumericalConstant():
             raise ValueError("CachedMPS needs a model with a non-constant objective")
         self.problem = problem
         self.sense = problem.sense
+        self.shape = (id(problem.objective), len(problem.constraints))  # a new objective or row: PuLP's writer
         self.constraint_names, self.variable_names, self.objective_name = problem.normalisedNames()
         self.variables = problem.variables()
+        self.by_name = {v.name: v for v in self.variables}
         names, objective = self.variable_names, problem.objective
         coefs: dict[str, dict[str, float]] = {names[v.name]: {} for v in self.variables}
         for key, c in problem.constraints.items():
@@ -150,9 +153,19 @@ class CachedMPS:
             for k, c in problem.constraints.items()
         )
 
+    def stale(self) -> bool:
+        """Whether the model has a new objective, another row count or another sense since."""
+        return (id(self.problem.objective), len(self.problem.constraints)) != self.shape or self.problem.sense != self.sense
+
+    def variables_dict(self) -> dict[str, pulp.LpVariable]:
+        """``problem.variablesDict()``: the variables found on entry by name, unless :meth:`stale`."""
+        if self.stale():
+            return dict(pulp.LpProblem.variablesDict(self.problem))
+        return self.by_name
+
     def write(self, filename: str, mpsSense: int = 0, rename: int = 0, mip: int = 1, with_objsense: bool = False) -> Any:
         """Write the file as ``problem.writeMPS`` would and return what it returns (PuLP's argument names)."""
-        if not rename or mpsSense not in (0, self.sense) or with_objsense:
+        if not rename or mpsSense not in (0, self.sense) or with_objsense or self.stale():
             return pulp.LpProblem.writeMPS(self.problem, filename, mpsSense, rename, mip, with_objsense)
         marker_start, marker_end = "    MARK      'MARKER'                 'INTORG'\n", "    MARK      'MARKER'                 'INTEND'\n"
         columns, bounds = [], []
@@ -172,9 +185,8 @@ def cached_mps(problem: pulp.LpProblem) -> Iterator[None]:
     (``variablesDict``, which PuLP rebuilds from every row twice per solve to read the solution
     back) are the ones found on entry: change only bounds and integrality inside it."""
     cached = CachedMPS(problem)
-    by_name = {v.name: v for v in cached.variables}
     problem.writeMPS = cached.write  # type: ignore[method-assign]
-    problem.variablesDict = lambda: by_name  # type: ignore[method-assign]
+    problem.variablesDict = cached.variables_dict  # type: ignore[method-assign]
     try:
         yield
     finally:

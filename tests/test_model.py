@@ -243,6 +243,9 @@ def test_count_bounds_by_budget_and_power(toy_scenario, toy_catalog):
         m = build_model(model_input(s, prep, power_cap_kw=cap))
         assert m.count[(gpu, "training")].upBound == expected
         assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {expected}
-    m = build_model(model_input(s, prep, budget_usd=None, power_cap_kw=None))  # least-budget diagnosis
+    m = build_model(model_input(s, prep, budget_usd=None))  # least-budget diagnosis: the cap still bounds
+    assert m.count[(gpu, "training")].upBound == 50
+    assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {50}
+    m = build_model(model_input(s, prep, budget_usd=None, power_cap_kw=None))  # nothing bounds the count
     assert m.count[(gpu, "training")].upBound is None
-    assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {9194}  # floor(100 x 1e6 / 10,876)
+    assert {m.count_ub[k] for k in m.count_ub if k[0] == gpu} == {9194}  # the big-M: floor(100 x 1e6 / 10,876)

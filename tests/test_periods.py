@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from hwcatalog import load_catalog
 from planner import ScenarioError, load_scenario, plan, with_changes
 from planner.costs import book_value_usd
+from planner.extract import BINDING_RTOL
 from planner.periods import Growth, add_years, grid
+from planner.result import ROLES
 from planner.serialize import to_dict
 from tests.conftest import DATA, ROOT, write
 
@@ -330,14 +332,21 @@ def test_idle_units_count_against_the_power_cap(catalog):
     """Units in service that serve no role are powered (their energy is charged), so the power row
     counts them: with a role change priced out of reach some units stand idle, and each period's
     facility kW is every unit in service, idle ones included, at its power x PUE, within the cap."""
-    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), {"periods.role_change_usd": {"accelerator": 1e6}})
+    changes = {"periods.role_change_usd": {"accelerator": 1e6}, "facility.power_cap_kw": 10000}
+    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), changes)
     p = plan(s, catalog)
     assert any(row.role == "idle" for x in p.periods for row in x.fleet)
     for x in p.periods:
+        assert all(row.role == "idle" or row.role in ROLES for row in x.fleet)  # owned lines only: power from the catalog
         kw = sum(row.quantity * float(catalog.items.at[row.id, "power_kw"]) * s.facility.pue for row in x.fleet)
         assert x.facility_kw == pytest.approx(kw, rel=1e-9)
         assert x.facility_kw <= x.power_cap_kw * (1 + 1e-9)
+        # the period's binding list reads the same row (extract.BINDING_RTOL)
+        assert ("power" in x.binding_constraints) == (x.power_cap_kw - x.facility_kw <= BINDING_RTOL * x.power_cap_kw)
+    assert any("power" in x.binding_constraints for x in p.periods)
     assert p.power_kw.facility_kw == pytest.approx(max(x.facility_kw for x in p.periods), rel=1e-12)
+    symbols = {row["symbol"]: row["value"] for row in p.symbols}
+    assert symbols["power"] == p.power_kw.facility_kw and symbols["capex"] == p.cost_usd.capex
 
 
 @pytest.mark.parametrize("budget_usd", [1.5e8, 6e8, 2e9])

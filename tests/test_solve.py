@@ -74,3 +74,19 @@ def test_cached_writer_needs_an_objective():
     p += pulp.LpVariable("y", lowBound=0) >= 1
     with pytest.raises(ValueError, match="objective"):
         CachedMPS(p)
+
+
+def test_a_row_added_in_the_block_falls_back_to_pulps_writer(tmp_path):
+    p, v = _model()
+    cached = CachedMPS(p)
+    p += (v["x"] <= 4, "later")  # a new row: the cached text would miss it
+    v["t"] = pulp.LpVariable("t", lowBound=0, upBound=2)
+    p += (v["t"] + v["m"] <= 4, "newer")  # and a new variable
+    assert cached.stale()
+    expected, _ = _pulp_file(p, tmp_path / "pulp.mps")
+    cached.write(str(tmp_path / "cached.mps"), rename=1)
+    assert (tmp_path / "cached.mps").read_bytes() == expected
+    assert "t" in cached.variables_dict()
+    with cached_mps(p):
+        r = solve(p, "cbc")
+    assert r.objective == pytest.approx(3 * 40 + 2.5 * 4 - 5 + 3.5 + 6e-7, rel=1e-12)  # x <= 4 leaves room for k = 6

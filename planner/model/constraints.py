@@ -186,7 +186,8 @@ def define_order_multiples(m: BuiltModel) -> None:
 
 def define_minimum_orders(m: BuiltModel) -> None:
     """A line exists or not: count <= big_M x bought, and count >= min_order_quantity x bought
-    where the minimum exceeds the order multiple (units; big_M is the budget over the unit cost)."""
+    where the minimum exceeds the order multiple (units; big_M is planner.model.variables.big_m: the
+    budget over the unit cost or the power cap over the unit's kW, whichever is less)."""
     rows = m.inp.rows
     for (item_id, role), z in m.bought.items():
         count, key = m.count[(item_id, role)], f"{_key(item_id)}_{role}"

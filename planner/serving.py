@@ -171,10 +171,14 @@ def allreduce_seconds(s: Scenario, dev: Device, k: np.ndarray | int, tokens: np.
 BOUND_NAMES = ("decode compute", "decode memory (weights)", "decode memory (KV)", "prefill compute")
 
 
+ARRAY_CELLS = 1 << 21  # sizes x batches evaluated at once (16 MB a float array); more sizes go in turns
+
+
 def shapes_at(s: Scenario, dev: Device, w: Workload, sizes: list[int]) -> list[ReplicaShape | None]:
     """The best batch for a replica of each size in ``sizes`` (devices): the largest that fits the
     free memory, the batch cap and (agents) the least per-sequence speed; ``None`` where not even
-    one sequence fits. Every size is evaluated in one array (sizes x batches)."""
+    one sequence fits. Sizes are evaluated together in arrays of sizes x batches, at most
+    :data:`ARRAY_CELLS` cells at a time."""
     weights_gb = s.model.total_params * s.model.bytes_per_param / GB
     seq_gb = w.held_tokens * s.model.kv_bytes_per_token / GB
     free = [k * dev.memory_gb * s.inference.weight_fill - weights_gb for k in sizes]
@@ -184,29 +188,30 @@ def shapes_at(s: Scenario, dev: Device, w: Workload, sizes: list[int]) -> list[R
     rows = np.flatnonzero(top >= 1)
     if not len(rows):
         return out
-    batch = np.arange(1, int(top[rows].max()) + 1)
-    ks = np.array([sizes[r] for r in rows])[:, None]
-    rate, bound = step_rates(s, dev, w, ks, batch[None, :])
-    fast = (rate / batch >= w.min_tokens_per_s) & (batch[None, :] <= top[rows][:, None])
-    last = batch.size - 1 - np.argmax(fast[:, ::-1], axis=1)
-    for j, r in enumerate(rows):
-        if not fast[j, 0]:
-            continue
-        i, k, b = int(last[j]), sizes[r], int(last[j]) + 1
-        limit = "sequence speed" if b < top[r] else "memory" if fit[r] <= w.max_batch else "batch cap"
-        out[r] = ReplicaShape(
-            workload=w.name,
-            devices=k,
-            stages=math.ceil(k / dev.scale_up_devices),
-            batch=b,
-            weights_gb=weights_gb,
-            kv_gb=b * seq_gb,
-            kv_free_gb=free[r],
-            tokens_per_s=float(rate[j, i]),
-            tokens_per_s_per_device=float(rate[j, i]) / k,
-            bound=BOUND_NAMES[int(bound[j, i])],
-            batch_limit=limit,
-        )
+    per = max(1, ARRAY_CELLS // int(top[rows].max()))
+    for chunk in (rows[i : i + per] for i in range(0, len(rows), per)):
+        batch = np.arange(1, int(top[chunk].max()) + 1)
+        rate, bound = step_rates(s, dev, w, np.array([sizes[r] for r in chunk])[:, None], batch[None, :])
+        fast = (rate / batch >= w.min_tokens_per_s) & (batch[None, :] <= top[chunk][:, None])
+        last = batch.size - 1 - np.argmax(fast[:, ::-1], axis=1)
+        for j, r in enumerate(chunk):
+            if not fast[j, 0]:
+                continue
+            i, k, b = int(last[j]), sizes[r], int(last[j]) + 1
+            limit = "sequence speed" if b < top[r] else "memory" if fit[r] <= w.max_batch else "batch cap"
+            out[r] = ReplicaShape(
+                workload=w.name,
+                devices=k,
+                stages=math.ceil(k / dev.scale_up_devices),
+                batch=b,
+                weights_gb=weights_gb,
+                kv_gb=b * seq_gb,
+                kv_free_gb=free[r],
+                tokens_per_s=float(rate[j, i]),
+                tokens_per_s_per_device=float(rate[j, i]) / k,
+                bound=BOUND_NAMES[int(bound[j, i])],
+                batch_limit=limit,
+            )
     return out
 
 

@@ -209,3 +209,19 @@ def test_property_twice_the_model_never_fewer_devices(params, ctx):
     s2 = _scenario(2 * params, ctx)
     shape = best_shape(s2, H100, workloads(s2)["agents"])
     assert shape is None or shape.devices >= small
+
+
+@pytest.mark.parametrize("params", [7e9, 70e9, 405e9])
+def test_sizes_in_turns_match_sizes_together(monkeypatch, params):
+    """shapes_at evaluates replica sizes together in arrays of at most ARRAY_CELLS cells; one size
+    at a time (ARRAY_CELLS = 1) gives the same shapes, field for field."""
+    from planner import serving
+
+    s = _scenario(params, 8192)
+    sizes = replica_sizes(1, H100.scale_up_devices, 64)
+    for w in workloads(s).values():
+        together = serving.shapes_at(s, H100, w, sizes)
+        monkeypatch.setattr(serving, "ARRAY_CELLS", 1)
+        assert serving.shapes_at(s, H100, w, sizes) == together
+        assert any(x is not None for x in together)
+        monkeypatch.undo()

@@ -272,11 +272,12 @@ def fleet_rows(pm: PeriodicModel, placed: dict[Key, int], t: int) -> tuple[Fleet
     return tuple(rows)
 
 
-def period_power(pm: PeriodicModel, plan_t: Plan, placed: dict[Key, int], t: int) -> PowerKW:
+def period_power(pm: PeriodicModel, plan_t: Plan, fleet: tuple[FleetRow, ...], placed: dict[Key, int], t: int) -> PowerKW:
     """Power drawn in period t, as the periodic power row counts it: the units in roles (``plan_t``)
-    plus the idle owned units in service, each at its facility kW (IT kW = facility / PUE)."""
+    plus the idle owned units in service (``fleet``, :func:`fleet_rows`), each at its facility kW
+    (IT kW = facility / PUE)."""
     kw = {i: float(pm.models[u].inp.rows[i]["facility_kw"]) for i, u in placed}
-    idle_kw = sum(r.quantity * kw[r.id] for r in fleet_rows(pm, placed, t) if r.role == "idle")
+    idle_kw = sum(r.quantity * kw[r.id] for r in fleet if r.role == "idle")
     facility_kw = plan_t.power_kw.facility_kw + idle_kw
     return PowerKW(facility_kw / pm.scenarios[t].facility.pue, facility_kw, plan_t.power_kw.cap_kw)
 
@@ -288,6 +289,7 @@ def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Led
     for t, (p, plan_t) in enumerate(zip(pm.periods, plans, strict=True)):
         capex, opex = totals(ledgers[view].by_period[t])
         cash, amortised = (sum(totals(ledgers[v].by_period[t])) for v in ("cash", "amortised"))
+        fleet = fleet_rows(pm, placed, t)
         out.append(
             PeriodSection(
                 index=t,
@@ -298,7 +300,7 @@ def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Led
                 alpha_floor=pm.scenarios[t].alpha_floor,
                 cost_usd=PeriodCost(capex=capex, opex=opex, total=capex + opex),
                 spend_by_role_usd={role: ledgers[view].by_role[t].get(role, 0.0) for role in ROLES},
-                fleet=fleet_rows(pm, placed, t),
+                fleet=fleet,
                 role_changes=role_changes(pm, placed, t),
                 budget_usd=pm.budgets_usd[t],
                 cash_usd=cash,
@@ -309,7 +311,7 @@ def period_sections(pm: PeriodicModel, plans: list[Plan], ledgers: dict[str, Led
                 synthetic_tokens=plan_t.tokens.synthetic,
                 agents=plan_t.agents,
                 speedup=plan_t.speedup,
-                facility_kw=period_power(pm, plan_t, placed, t).facility_kw,
+                facility_kw=period_power(pm, plan_t, fleet, placed, t).facility_kw,
                 power_cap_kw=pm.scenarios[t].facility.power_cap_kw,
                 discount_factor=discount_factor(r, p.offset_years),
                 binding_constraints=plan_t.binding_constraints,
@@ -575,7 +577,9 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
     late = late_items(pm)
     orders = order_rows(pm, placed)
     money = money_fields(pm, plans, placed, ledgers)
-    power = max((period_power(pm, p, placed, t) for t, p in enumerate(plans)), key=lambda w: w.facility_kw)
+    sections = period_sections(pm, plans, ledgers, placed)
+    peak = max(sections, key=lambda x: x.facility_kw)
+    power = period_power(pm, plans[peak.index], peak.fleet, placed, peak.index)
     return dataclasses.replace(
         last,
         tool_version=__version__,
@@ -597,7 +601,7 @@ def extract_periodic(pm: PeriodicModel, r: PeriodicSolve, timings: Timings) -> P
         assumptions=s.to_flat(),
         scenario=s,
         late_items=late,
-        periods=period_sections(pm, plans, ledgers, placed),
+        periods=sections,
         orders=orders,
         cost_views=cost_views(pm, placed, ledgers),
     )

@@ -129,7 +129,7 @@ class CachedMPS:
             raise ValueError("CachedMPS needs a model with a non-constant objective")
         self.problem = problem
         self.sense = problem.sense
-        self.shape = (id(problem.objective), len(problem.constraints))  # a new objective or row: PuLP's writer
+        self.shape = self._shape()  # a new objective, row or sense: PuLP's writer
         self.constraint_names, self.variable_names, self.objective_name = problem.normalisedNames()
         self.variables = problem.variables()
         self.by_name = {v.name: v for v in self.variables}
@@ -153,9 +153,12 @@ class CachedMPS:
             for k, c in problem.constraints.items()
         )
 
+    def _shape(self) -> tuple[int, int, int]:
+        return id(self.problem.objective), len(self.problem.constraints), self.problem.sense
+
     def stale(self) -> bool:
         """Whether the model has a new objective, another row count or another sense since."""
-        return (id(self.problem.objective), len(self.problem.constraints)) != self.shape or self.problem.sense != self.sense
+        return self._shape() != self.shape
 
     def variables_dict(self) -> dict[str, pulp.LpVariable]:
         """``problem.variablesDict()``: the variables found on entry by name, unless :meth:`stale`."""

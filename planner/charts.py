@@ -67,7 +67,7 @@ def chart_spend_by_role(spend: dict[str, float]) -> Markup:
     vals = [spend[r] / 1e6 for r in roles]
     ax.barh(roles, vals, color=[ROLE_COLOURS.get(r, "#999") for r in roles])
     for i, v in enumerate(vals):
-        ax.text(v, i, f" {v:,.1f}", va="center")
+        ax.text(v, i, f" {round(v, 1) + 0.0:,.1f}", va="center")  # + 0.0: no "-0.0" for a float residue
     ax.set_xlabel("USD million (capex + opex)")
     ax.set_ylabel("role")
     ax.invert_yaxis()

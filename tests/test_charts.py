@@ -116,3 +116,8 @@ def test_chromium_screenshot_of_far_apart_comparison(far_apart, tmp_path):
         timeout=120,
     )
     assert png.exists() and png.stat().st_size > 20_000
+
+
+def test_spend_label_has_no_negative_zero():
+    svg = str(charts.chart_spend_by_role({"training": 3.2e8, "memory": -0.0, "verification": -1e-9}))
+    assert " -0.0" not in svg and " 320.0" in svg

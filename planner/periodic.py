@@ -504,8 +504,11 @@ def _orders(
                 continue
             first = u if first is None else first
             vintages[(item_id, u)] = v
-            orders[(item_id, u)] = pulp.LpVariable(f"o_{_key(item_id)}_{u}", lowBound=0, cat=pulp.LpInteger)
             multiple = int(row["order_multiple"])
+            # in lots, o = multiple x lots is whole through its integer lots and stays continuous, so that
+            # each stage of the staged solve relaxes it with the lots (relax_and_fix)
+            cat = pulp.LpContinuous if multiple > 1 else pulp.LpInteger
+            orders[(item_id, u)] = pulp.LpVariable(f"o_{_key(item_id)}_{u}", lowBound=0, cat=cat)
             if multiple > 1:
                 lot = pulp.LpVariable(f"ok_{_key(item_id)}_{u}", lowBound=0, cat=pulp.LpInteger)
                 lots[(item_id, u)] = lot
@@ -747,10 +750,18 @@ def set_objective(pm: PeriodicModel, bound: float | None) -> None:
     pm.problem.setObjective(score(pm) - pm.tie_break_per_musd * pm.net_cost_musd)
 
 
+STAGE_YEARS = 1.0  # coarse stages: the periods starting within one year of the plan's start, then the next year's, ...
+
+
 def operations(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
     """Period t's operating integers: units per role ``n`` and whole agents ``A``."""
     m = pm.models[t]
     return [*m.count.values(), m.flow.A]
+
+
+def _orders_at(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
+    """The integers of the orders delivered at period t's start: whole lots where the item comes in lots."""
+    return [pm.lots.get(k, o) for k, o in pm.orders.items() if k[1] == t]
 
 
 def decisions(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
@@ -759,8 +770,28 @@ def decisions(pm: PeriodicModel, t: int) -> list[pulp.LpVariable]:
     m = pm.models[t]
     ops = {v.name for v in operations(pm, t)} | {v.name for v in m.lots.values()}
     own = [v for v in m.problem.variables() if v.cat == pulp.LpInteger and v.name not in ops]
-    orders = [pm.lots.get(k, o) for k, o in pm.orders.items() if k[1] == t]
-    return own + orders
+    return own + _orders_at(pm, t)
+
+
+def coarse_stages(pm: PeriodicModel) -> list[list[pulp.LpVariable]]:
+    """One stage per :data:`STAGE_YEARS` of periods (by their start): the orders delivered in those
+    periods (in lots) and their training-family flags, the choices that carry into later periods
+    or decide what is ordered."""
+    stages: dict[int, list[pulp.LpVariable]] = {}
+    for t, p in enumerate(pm.periods):
+        window = math.floor(p.offset_years / STAGE_YEARS + 1e-9)
+        stages.setdefault(window, []).extend([*_orders_at(pm, t), *pm.models[t].family.values()])
+    return list(stages.values())
+
+
+def stage_plan(pm: PeriodicModel, *, coarse: bool) -> tuple[list[list[pulp.LpVariable]], list[pulp.LpVariable]]:
+    """The staged solve's integers, in order: the stages (coarse: :func:`coarse_stages`; fine:
+    period t's :func:`decisions` for each t) and the final MILP's, every integer of the model in
+    no stage (role counts and agents; coarse, also replicas and purchase flags)."""
+    stages = coarse_stages(pm) if coarse else [decisions(pm, t) for t in range(len(pm.models))]
+    staged = {v.name for stage in stages for v in stage}
+    final = [v for v in pm.problem.variables() if v.cat == pulp.LpInteger and v.name not in staged]
+    return stages, final
 
 
 def proven_gap(bound: float, found: float) -> float:
@@ -768,26 +799,48 @@ def proven_gap(bound: float, found: float) -> float:
     return max(0.0, (bound - found) / max(abs(bound), 1e-9))
 
 
+def has_targets(pm: PeriodicModel) -> bool:
+    """Whether any period has a positive target (training tokens, agents or speedup)."""
+    return any(v for st in pm.scenarios for v in (st.targets.training_tokens, st.targets.agents, st.targets.speedup))
+
+
 def relax_and_fix(pm: PeriodicModel, bound: float) -> PeriodicSolve:
     """Solve ``pm`` in stages (relax-and-fix, the rolling-horizon heuristic of lot-sizing), given
-    the LP relaxation's ``bound`` on :func:`score` (:func:`lp_bound`):
+    the LP relaxation's ``bound`` on :func:`score` (:func:`lp_bound`).
 
-    1. for t = 0 .. T-1, period t's :func:`decisions` integer, later periods' relaxed, earlier
-       periods' fixed: a MILP at ``periods.mip_gap``, then period t's decisions are fixed;
-    2. orders fixed, every period's :func:`operations` integer: the final MILP.
+    Without targets, first in coarse stages (:func:`stage_plan`: a year of orders and training
+    families per stage, every other integer in the final MILP); when those find no whole-unit
+    plan, again from the model as built in fine stages, every integer decision of one period per
+    stage. With a target, in fine stages at once: orders sized to a target in the coarse stages
+    cover fractional replicas and lines under their minimum order, and the final MILP then misses
+    the target. The result is a plan, not a proof of optimality: its ``gap`` against the LP bound
+    is the proven one."""
+    if has_targets(pm):
+        return _staged(pm, bound, *stage_plan(pm, coarse=False))
+    built = [(v, v.cat, v.lowBound, v.upBound) for v in pm.problem.variables()]
+    coarse = _staged(pm, bound, *stage_plan(pm, coarse=True))
+    if coarse.objective is not None:
+        return coarse
+    for v, cat, low, up in built:
+        v.cat, v.lowBound, v.upBound = cat, low, up
+    fine = _staged(pm, bound, *stage_plan(pm, coarse=False))
+    return dataclasses.replace(fine, seconds=coarse.seconds + fine.seconds, steps=coarse.steps + fine.steps)
 
-    Role counts take whole units only in stage 2 (a unit ordered serves some role; which one is an
-    operating choice). The result is a plan, not a proof of optimality: its
-    ``gap`` against the LP bound is the proven one."""
+
+def _staged(pm: PeriodicModel, bound: float, stages: list[list[pulp.LpVariable]], final: list[pulp.LpVariable]) -> PeriodicSolve:
+    """Relax-and-fix over ``stages`` then ``final``:
+
+    1. every staged and final integer relaxed; for each stage in turn, its integers integer, later
+       stages' relaxed, earlier ones fixed: a MILP at ``periods.mip_gap``, then its integers fixed
+       at their values;
+    2. the ``final`` integers integer, every stage fixed: the final MILP."""
     s = pm.scenario
-    groups = [decisions(pm, t) for t in range(len(pm.models))]
-    ops = [v for t in range(len(pm.models)) for v in operations(pm, t) if v.cat == pulp.LpInteger]
-    for v in ops + [v for g in groups for v in g]:
+    for v in final + [v for stage in stages for v in stage]:
         v.cat = pulp.LpContinuous
     set_objective(pm, bound)
     status, seconds, steps = SolveStatus.OPTIMAL, 0.0, 0
     with cached_mps(pm.problem) if s.solver == "cbc" else contextlib.nullcontext():  # stages change bounds and integrality only
-        for group in [*groups, ops]:
+        for group in [*stages, final]:
             for v in group:
                 v.cat = pulp.LpInteger
             r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
@@ -795,12 +848,55 @@ def relax_and_fix(pm: PeriodicModel, bound: float) -> PeriodicSolve:
             if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
                 return PeriodicSolve(r.status, r.solver, seconds, None, bound, None, None, steps)
             status = worst_status(status, r.status)
-            if group is not ops:
+            if group is not final:
                 for v in group:
                     v.lowBound = v.upBound = round(v.varValue or 0.0)
+    trim_idle_orders(pm)
     found = solved_value(score(pm))
     gap = proven_gap(bound, found)
     return PeriodicSolve(status if gap <= s.periods.mip_gap else SolveStatus.FEASIBLE, s.solver, seconds, found, bound, gap, None, steps)
+
+
+def trim_idle_orders(pm: PeriodicModel) -> bool:
+    """Cut from the solved plan's orders the whole lots that would stand idle in every period they
+    serve, latest delivery first (values and bounds); True when any order was cut.
+
+    With ``slack_t = sum_{u active in t} o_u - sum_roles n_t`` (units of the item in service and
+    in no role), the order delivered in ``u`` loses ``k x multiple`` units, the most whole lots
+    with ``k x multiple <= min(o_u, min_{t active} slack_t)``, and each ``slack_t`` of its active
+    periods falls by as much. Orders enter the model only in the fleet rows (every role count
+    still fits), the lot rows (kept whole) and, with positive coefficients, in cost, power and
+    budget rows, so the plan stays feasible; its net present cost falls (a unit's discounted
+    salvage is less than its discounted price) at the same progress."""
+    cut_any = False
+    for item_id in sorted({i for i, _ in pm.orders}):
+        slack = {t: _in_service(pm, item_id, t) - _in_roles(pm, item_id, t) for t in range(len(pm.models))}
+        for u in sorted((u for i, u in pm.orders if i == item_id), reverse=True):
+            order, active = pm.orders[(item_id, u)], pm.vintages[(item_id, u)].active
+            quantity = round(order.varValue or 0.0)
+            lot = pm.lots.get((item_id, u))
+            multiple = int(pm.models[u].inp.rows[item_id]["order_multiple"]) if lot is not None else 1
+            free = min([quantity, *(slack[t] for t in active)])
+            cut = int(free // multiple) * multiple if free > 0 else 0
+            if cut <= 0:
+                continue
+            cut_any = True
+            for v, value in ((order, quantity - cut), (lot, (quantity - cut) // multiple)):
+                if v is not None:
+                    v.lowBound = v.upBound = v.varValue = value
+            for t in active:
+                slack[t] -= cut
+    return cut_any
+
+
+def _in_service(pm: PeriodicModel, item_id: str, t: int) -> int:
+    """Units of an owned item in service in period t, from the solved orders."""
+    return sum(round(o.varValue or 0.0) for (i, u), o in pm.orders.items() if i == item_id and t in pm.vintages[(i, u)].active)
+
+
+def _in_roles(pm: PeriodicModel, item_id: str, t: int) -> int:
+    """Units of an item serving a role in period t, from the solved role counts."""
+    return sum(round(v.varValue or 0.0) for (i, _), v in pm.models[t].count.items() if i == item_id)
 
 
 EXACT_MAX_INTEGERS = 150  # a model with at most this many integers is solved as one MILP (tiny cases: exact, hand-checkable)

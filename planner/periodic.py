@@ -6,7 +6,8 @@ every variable renamed ``t<t>_``), where ``n[t, s, r]`` is the number of units o
 serving role ``r`` during period t, and links the copies through orders (PyPSA's investment
 periods, with a build period and a lifetime per asset):
 
-* ``o[s, u]`` integer units of owned item s delivered at the start of period u, ordered
+* ``o[s, u]`` whole units (whole lots where the item's order multiple exceeds 1) of owned item s
+  delivered at the start of period u, ordered
   ``lead_s`` before it; none where that order-by date is before today (unless
   ``procurement.allow_late``);
 * fleet: ``sum_r n[t, s, r] <= sum_{u active in t} o[s, u]`` for owned items, where u is active
@@ -485,8 +486,9 @@ def _orders(
     list[pulp.LpConstraint],
     dict[str, int | None],
 ]:
-    """One vintage and one integer order variable per owned item and delivery period it can make,
-    in whole lots of the item's ``order_multiple`` (``o = multiple x lots``, integer lots)."""
+    """One vintage and one order variable per owned item and delivery period it can make: integer
+    units, or whole lots of the item's ``order_multiple`` (``o = multiple x lots``, integer lots,
+    ``o`` continuous)."""
     vintages: dict[tuple[str, int], Vintage] = {}
     orders: dict[tuple[str, int], pulp.LpVariable] = {}
     lots: dict[tuple[str, int], pulp.LpVariable] = {}
@@ -779,7 +781,7 @@ def coarse_stages(pm: PeriodicModel) -> list[list[pulp.LpVariable]]:
     or decide what is ordered."""
     stages: dict[int, list[pulp.LpVariable]] = {}
     for t, p in enumerate(pm.periods):
-        window = math.floor(p.offset_years / STAGE_YEARS + 1e-9)
+        window = math.floor(p.offset_years / STAGE_YEARS + 1e-3)  # twelve months of 0.0833 years make a year
         stages.setdefault(window, []).extend([*_orders_at(pm, t), *pm.models[t].family.values()])
     return list(stages.values())
 
@@ -864,10 +866,12 @@ def trim_idle_orders(pm: PeriodicModel) -> bool:
     With ``slack_t = sum_{u active in t} o_u - sum_roles n_t`` (units of the item in service and
     in no role), the order delivered in ``u`` loses ``k x multiple`` units, the most whole lots
     with ``k x multiple <= min(o_u, min_{t active} slack_t)``, and each ``slack_t`` of its active
-    periods falls by as much. Orders enter the model only in the fleet rows (every role count
-    still fits), the lot rows (kept whole) and, with positive coefficients, in cost, power and
-    budget rows, so the plan stays feasible; its net present cost falls (a unit's discounted
-    salvage is less than its discounted price) at the same progress."""
+    periods falls by as much; an item with a role-change cost also keeps its role-change row
+    (:func:`_moved_slack`), so units entering a role are not recounted as moved. Orders enter
+    the model only in those rows, the fleet rows (every role count still fits), the lot rows
+    (kept whole) and, with positive coefficients, in cost, power and budget rows, so the plan
+    stays feasible; its net present cost falls (a unit's discounted salvage is less than its
+    discounted price) at the same progress."""
     cut_any = False
     for item_id in sorted({i for i, _ in pm.orders}):
         slack = {t: _in_service(pm, item_id, t) - _in_roles(pm, item_id, t) for t in range(len(pm.models))}
@@ -876,7 +880,7 @@ def trim_idle_orders(pm: PeriodicModel) -> bool:
             quantity = round(order.varValue or 0.0)
             lot = pm.lots.get((item_id, u))
             multiple = int(pm.models[u].inp.rows[item_id]["order_multiple"]) if lot is not None else 1
-            free = min([quantity, *(slack[t] for t in active)])
+            free = min([quantity, _moved_slack(pm, item_id, u), *(slack[t] for t in active)])
             cut = int(free // multiple) * multiple if free > 0 else 0
             if cut <= 0:
                 continue
@@ -887,6 +891,15 @@ def trim_idle_orders(pm: PeriodicModel) -> bool:
             for t in active:
                 slack[t] -= cut
     return cut_any
+
+
+def _moved_slack(pm: PeriodicModel, item_id: str, u: int) -> float:
+    """How far the order delivered in ``u`` can fall before its units' role-change row
+    (``M_u - sum_r e_{u,r} + o_u >= 0``, :func:`_role_changes`) needs more units moved: the row's
+    solved value; unbounded when the item has no role-change cost."""
+    if (item_id, u) not in pm.role_moves:
+        return math.inf
+    return solved_value(pm.problem.constraints[f"moved_{_key(item_id)}_t{u}"])
 
 
 def _in_service(pm: PeriodicModel, item_id: str, t: int) -> int:
@@ -903,12 +916,14 @@ EXACT_MAX_INTEGERS = 150  # a model with at most this many integers is solved as
 
 
 def solve_exact(pm: PeriodicModel, bound: float) -> PeriodicSolve:
-    """The whole MILP at once, proven within ``periods.mip_gap`` (small models only)."""
+    """The whole MILP at once, proven within ``periods.mip_gap`` (small models only), then
+    :func:`trim_idle_orders`."""
     s = pm.scenario
     set_objective(pm, bound)
     r = solve(pm.problem, s.solver, gap_rel=s.periods.mip_gap)
     if r.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return PeriodicSolve(r.status, r.solver, r.seconds, None, bound, None, None, 1)
+    trim_idle_orders(pm)
     found = solved_value(score(pm))
     return PeriodicSolve(r.status, r.solver, r.seconds, found, bound, proven_gap(bound, found), None, 1)
 

@@ -79,7 +79,8 @@ def test_trim_idle_orders_by_whole_lots_latest_first():
         SimpleNamespace(inp=SimpleNamespace(rows=rows), count={(i, "training"): var(f"n_{i}_{t}", n) for i, n in c.items()})
         for t, c in enumerate(counts)
     ]
-    pm = SimpleNamespace(orders=orders, lots=lots, vintages={k: SimpleNamespace(active=a) for k, a in active.items()}, models=models)
+    vintages = {k: SimpleNamespace(active=a) for k, a in active.items()}
+    pm = SimpleNamespace(orders=orders, lots=lots, vintages=vintages, models=models, role_moves={})
     assert P.trim_idle_orders(pm)  # type: ignore[arg-type]
     assert [orders[k].varValue for k in (("gpu", 0), ("gpu", 1), ("cpu", 0))] == [16, 8, 2]
     assert (lots[("gpu", 1)].varValue, lots[("gpu", 1)].lowBound, lots[("gpu", 1)].upBound) == (1, 1, 1)
@@ -137,3 +138,22 @@ def test_a_target_goes_straight_to_fine_stages(catalog, monkeypatch):
     p = plan(quarterly(4, **{"targets.agents": [0, 0, 0, 200]}), catalog)
     assert seen and all(n == 4 for n in seen)
     assert p.periods[-1].agents >= 200 - 1e-9
+
+
+@pytest.mark.parametrize("first_usd", [6e8, 2e9])
+def test_trim_keeps_every_row_and_the_role_change_count(catalog, first_usd):
+    """With role changes priced at USD 1M a unit, a later delivery that would stand idle in the
+    aggregate may still be what fills a role: cutting it would turn those entrants into paid moves.
+    After the staged solve and the trim, every row of the model holds, and the moves the model
+    counts (M x rate) are the ones the plan reports from its fleets."""
+    changes = {"budget_usd": {"first": first_usd, "growth_per_year": 0.1}, "periods.role_change_usd": {"accelerator": 1e6}}
+    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), changes)
+    pm, r = P.solve_periods(s, catalog)
+    assert r.objective is not None and pm.role_moves
+    for name, row in pm.problem.constraints.items():
+        scale = 1.0 + sum(abs(c * (v.varValue or 0.0)) for v, c in row.items()) + abs(row.constant)
+        assert row.valid(1e-7 * scale), name
+    counted = sum(round(m.varValue or 0.0) * rate for m, rate in pm.role_moves.values())
+    p = plan(s, catalog)
+    reported = sum(c.cost_usd for x in p.periods for c in x.role_changes)
+    assert reported == pytest.approx(counted, rel=1e-9, abs=1e-6)

@@ -952,6 +952,12 @@ def lp_bound(pm: PeriodicModel) -> tuple[float | None, float]:
     return (r.objective if r.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else None), r.seconds
 
 
+def best_bound_first(bound: float | None) -> float:
+    """Sort key of a fabric case by its LP bound on the score (maximised): the highest bound
+    first, a case without a relaxed plan (None) last."""
+    return math.inf if bound is None else -bound
+
+
 def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None) -> tuple[PeriodicModel, PeriodicSolve]:
     """Build and solve the periodic plan. When the owned fleet may outgrow a two-tier fabric, the
     fabric is one choice for the whole plan, and the two cases are built apart (a binary per
@@ -965,7 +971,7 @@ def solve_periods(s: Scenario, catalog: Catalog, *, today: dt.date | None = None
         return three, dataclasses.replace(r, seconds=r.seconds + lp_s)
     two = build_periodic(s, catalog, fabric_tiers=2, inputs=inputs)
     bounds = [(*lp_bound(pm), tiers, pm) for tiers, pm in ((3, three), (2, two))]
-    cases = sorted(((b, tiers, pm) for b, _, tiers, pm in bounds), key=lambda c: -math.inf if c[0] is None else -c[0])
+    cases = sorted(((b, tiers, pm) for b, _, tiers, pm in bounds), key=lambda c: best_bound_first(c[0]))
     best: tuple[PeriodicModel, PeriodicSolve] | None = None
     first: tuple[PeriodicModel, PeriodicSolve] | None = None
     seconds, steps = sum(lp_s for _, lp_s, _, _ in bounds), 0

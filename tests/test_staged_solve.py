@@ -157,3 +157,25 @@ def test_trim_keeps_every_row_and_the_role_change_count(catalog, first_usd):
     p = plan(s, catalog)
     reported = sum(c.cost_usd for x in p.periods for c in x.role_changes)
     assert reported == pytest.approx(counted, rel=1e-9, abs=1e-6)
+
+
+def test_a_fabric_case_without_a_relaxed_plan_is_tried_last(catalog):
+    """A training cluster too big for a two-tier fabric leaves the two-tier case without a relaxed
+    plan; the three-tier case must still be solved. One period, min-cost, 2e14 training tokens at
+    floor 0.15 with USD 1B and 100 MW: the plan costs what the one-period plan of the same year
+    costs, within 1%, where the two-tier case sorted first used to end the search ("infeasible")."""
+    assert sorted([None, -130.0, -125.6], key=P.best_bound_first) == [-125.6, -130.0, None]
+    base = {
+        "name": "big-cluster",
+        "objective": "min-cost",
+        "budget_usd": 1.0e9,
+        "alpha_floor": 0.15,
+        "facility": {"power_cap_kw": 100000},
+        "targets": {"training_tokens": 2.0e14},
+    }
+    one = plan(build_scenario({**base, "horizon_years": 1}), catalog)
+    periods = {"as_of": "2026-12-01", "start": "2027-04-01", "count": 1, "length_years": 1}
+    p = plan(build_scenario({**base, "periods": periods}), catalog)
+    assert p.objective.weights["fabric_tiers"] == 3
+    assert p.tokens.total >= 2.0e14 * (1 - 1e-9)
+    assert p.cost_usd.total == pytest.approx(one.cost_usd.total, rel=0.01)

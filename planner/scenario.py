@@ -27,7 +27,7 @@ from .errors import ScenarioError
 from .fields import nested
 from .floor import DEFAULT_COLLAPSE_SAMPLES, DEFAULT_COLLAPSE_TOLERANCE, derived, is_auto, resolve_auto_floor
 from .limits import MAX_SCENARIO_BYTES, range_problem
-from .periods import PeriodsSpec, hoist
+from .periods import PeriodsSpec, grid, hoist, value_in
 from .uncertainty import UncertaintySpec
 from .units import parse_share, parser_for
 
@@ -566,6 +566,13 @@ def check_ranges(scenario: Scenario, file: str | None = None) -> None:
             problem = range_problem(field, x)
             if problem:
                 raise ScenarioError(problem, file=file, field=f"{field}[{k}]" if isinstance(value, tuple) else f"{field}.first")
+        if isinstance(value, tuple):
+            continue
+        for period in grid(scenario.periods):  # a growth reaches every period's value; each must be in range
+            problem = range_problem(field, value_in(value, period))
+            if problem:
+                where = f"in period {period.index} (from {period.start.isoformat()}) the growth gives {value_in(value, period):g}"
+                raise ScenarioError(f"{problem.split(', got')[0]}; {where}", file=file, field=f"{field}.growth_per_year")
 
 
 @lru_cache(maxsize=1)

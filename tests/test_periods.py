@@ -230,6 +230,16 @@ def test_per_period_values_and_growth():
         ({"alpha_floor": [0.1, 0.2, 1.5]}, "alpha_floor[2]", ""),
         ({"facility.pue": [1.1, 1.2, 1.3]}, "facility.pue", ""),
         ({"budget_usd": {"first": 1e8, "growth_per_year": float("inf")}}, "'budget_usd.growth_per_year'", "finite"),
+        (
+            {"alpha_floor": {"first": 0.5, "growth_per_year": 0.5}},
+            "'alpha_floor.growth_per_year'",
+            "in period 2 (from 2029-01-01) the growth gives 1.125",
+        ),
+        (
+            {"budget_usd": {"first": 9e12, "growth_per_year": 5}},
+            "'budget_usd.growth_per_year'",
+            "expected a value from 1 to 1e+13; in period 1",
+        ),
         ({"periods.quotes": {"toy-gpu": {"2027-01-01": float("inf")}}}, "'periods.quotes.toy-gpu.2027-01-01'", "finite"),
         ({"alpha_floor": [0.1, "x", 0.2]}, "'alpha_floor[1]'", "valid number"),
         ({"periods.length_years": float("nan")}, "'periods.length_years'", "finite"),

@@ -69,16 +69,25 @@ def plan_periods(scenario: Scenario, catalog: Catalog, t0: float) -> Plan:
         pm_other, r_other = solve_periods(with_changes(scenario, {"solver": other}), catalog)
         if r_other.objective is not None:
             pm, r, fallback = pm_other, r_other, f"{scenario.solver} found no plan in whole units; {other} did (solver fallback)"
+    count = f"{len(pm.periods)} period{'s' if len(pm.periods) != 1 else ''}"
+    if not pm.vintages and not any(row["mode"] == "rent" for m in pm.models for row in m.inp.rows.values()):
+        raise InfeasiblePlan(
+            f"nothing can serve in the {count}: every item's order-by date for every period is before "
+            f"{pm.today.isoformat()}, the day the plan is made, and no rental is offered; start the periods later "
+            "or let late orders in (procurement.allow_late, --allow-late)",
+            conflicts=["periods.start"],
+            suggestions={},
+        )
     if r.objective is None and r.bound is None:
         raise InfeasiblePlan(
-            f"no plan over the {len(pm.periods)} periods meets every period's constraints ({r.status.value}): "
+            f"no plan over the {count} meets every period's constraints ({r.status.value}): "
             "check each period's budget, alpha floor, power cap and targets, and the items that cannot arrive in time",
             conflicts=["periods"],
             suggestions={},
         )
     if r.objective is None:
         raise SolverError(
-            f"the staged solve of the {len(pm.periods)} periods found no plan in whole units ({r.status.value}) although "
+            f"the staged solve of the {count} found no plan in whole units ({r.status.value}) although "
             "the relaxed plan exists; loosen periods.mip_gap or the tightest period's limits"
         )
     timings = Timings(r.seconds, r.seconds, 0.0)

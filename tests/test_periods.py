@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwcatalog import load_catalog
-from planner import ScenarioError, load_scenario, plan, with_changes
+from planner import InfeasiblePlan, ScenarioError, load_scenario, plan, with_changes
 from planner.costs import book_value_usd
 from planner.extract import BINDING_RTOL
 from planner.periods import Growth, add_years, grid
@@ -67,8 +67,6 @@ def test_lead_time_orders_a_period_ahead(toy_catalog):
 def test_no_order_that_cannot_arrive(toy_catalog):
     """With a one-year lead time the first period cannot be served: a target there is infeasible,
     unless allow_late lets the late order in (with a warning)."""
-    from planner import InfeasiblePlan
-
     s = periodised(2, **{"periods.lead_time_weeks": {"toy-gpu": 52}, "targets.training_tokens": 5e12})
     with pytest.raises(InfeasiblePlan):
         plan(s, toy_catalog)
@@ -432,3 +430,15 @@ def test_solver_fallback_when_cbc_finds_no_whole_unit_plan(toy_catalog):
     assert [(o.id, o.quantity, o.period) for o in p.orders] == [("toy-gpu", 1, 1)]
     assert p.periods[1].training_tokens >= 201
     assert any("solver fallback" in w for w in p.warnings) or p.solver.name == "cbc"
+
+
+def test_nothing_can_arrive_is_an_error_not_an_empty_plan(catalog):
+    """A plan made after every order-by date of every period (as of 2031 for periods from 2027) has
+    nothing to serve: an error naming the day the plan is made and the way out, exit 3, rather
+    than an empty "optimal" plan; with late orders allowed it plans."""
+    s = with_changes(load_scenario(ROOT / "examples" / "multi-year-lab.yaml"), {"periods.as_of": "2031-01-01"})
+    with pytest.raises(InfeasiblePlan, match=r"nothing can serve in the 4 periods: .* before 2031-01-01.*allow_late") as err:
+        plan(s, catalog)
+    assert err.value.exit_code == 3
+    late = plan(with_changes(s, {"procurement.allow_late": True}), catalog)
+    assert late.orders and any("late" in w for w in late.warnings)

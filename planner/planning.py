@@ -70,7 +70,8 @@ def plan_periods(scenario: Scenario, catalog: Catalog, t0: float) -> Plan:
         if r_other.objective is not None:
             pm, r, fallback = pm_other, r_other, f"{scenario.solver} found no plan in whole units; {other} did (solver fallback)"
     count = f"{len(pm.periods)} period{'s' if len(pm.periods) != 1 else ''}"
-    if not pm.vintages and not any(row["mode"] == "rent" for m in pm.models for row in m.inp.rows.values()):
+    rented = any(row["mode"] != "own" for m in pm.models for row in m.inp.rows.values())  # a rented row carries its offer's mode
+    if not pm.vintages and not rented:
         raise InfeasiblePlan(
             f"nothing can serve in the {count}: every item's order-by date for every period is before "
             f"{pm.today.isoformat()}, the day the plan is made, and no rental is offered; start the periods later "

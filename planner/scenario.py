@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import math
 import re
 from functools import lru_cache
 from importlib import resources
@@ -569,10 +570,22 @@ def check_ranges(scenario: Scenario, file: str | None = None) -> None:
         if isinstance(value, tuple):
             continue
         for period in grid(scenario.periods):  # a growth reaches every period's value; each must be in range
-            problem = range_problem(field, value_in(value, period))
+            problem = _growth_problem(field, value, period)
             if problem:
-                where = f"in period {period.index} (from {period.start.isoformat()}) the growth gives {value_in(value, period):g}"
-                raise ScenarioError(f"{problem.split(', got')[0]}; {where}", file=file, field=f"{field}.growth_per_year")
+                raise ScenarioError(problem, file=file, field=f"{field}.growth_per_year")
+
+
+def _growth_problem(field: str, value: Any, period: Any) -> str | None:
+    """Why a growth's value in ``period`` is out of ``field``'s range (None when it is in range
+    within a relative 1e-9, the rounding of ``first x (1 + g)^y``); periods numbered from 1."""
+    where = f"in period {period.index + 1} (from {period.start.isoformat()}) the growth"
+    try:
+        x = float(value_in(value, period) or 0.0)
+    except OverflowError:  # (1 + g)^y past the largest float
+        return f"{str(range_problem(field, math.inf)).split(', got')[0]}; {where} overflows"
+    if all(range_problem(field, x * (1.0 + e)) for e in (-1e-9, 0.0, 1e-9)):
+        return f"{str(range_problem(field, x)).split(', got')[0]}; {where} gives {x:.12g}"
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -231,12 +231,17 @@ def test_per_period_values_and_growth():
         (
             {"alpha_floor": {"first": 0.5, "growth_per_year": 0.5}},
             "'alpha_floor.growth_per_year'",
-            "in period 2 (from 2029-01-01) the growth gives 1.125",
+            "in period 3 (from 2029-01-01) the growth gives 1.125",
         ),
         (
             {"budget_usd": {"first": 9e12, "growth_per_year": 5}},
             "'budget_usd.growth_per_year'",
-            "expected a value from 1 to 1e+13; in period 1",
+            "expected a value from 1 to 1e+13; in period 2",
+        ),
+        (
+            {"targets.training_tokens": {"first": 1e12, "growth_per_year": 10}, "periods.length_years": 10},
+            "'targets.training_tokens.growth_per_year'",
+            "in period 2",
         ),
         ({"periods.quotes": {"toy-gpu": {"2027-01-01": float("inf")}}}, "'periods.quotes.toy-gpu.2027-01-01'", "finite"),
         ({"alpha_floor": [0.1, "x", 0.2]}, "'alpha_floor[1]'", "valid number"),
@@ -442,3 +447,27 @@ def test_nothing_can_arrive_is_an_error_not_an_empty_plan(catalog):
     assert err.value.exit_code == 3
     late = plan(with_changes(s, {"procurement.allow_late": True}), catalog)
     assert late.orders and any("late" in w for w in late.warnings)
+
+
+@pytest.mark.parametrize(
+    ("modes", "as_of", "mode"),
+    [(["on-demand", "reserved-1y"], "2026-12-01", "reserved-1y"), (["own", "on-demand"], "2031-01-01", "on-demand")],
+)
+def test_rentals_serve_a_periodised_plan_without_orders(tmp_path, modes, as_of, mode):
+    """Rented rows carry their offer's mode, so a plan without owned orders still plans when offers
+    can serve: rent-only, and owned items all late with on-demand H100s from the example offers."""
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    text = (
+        "budget_usd: 2.0e8\nalpha_floor: 0.1\ncatalog: {only: [nvidia-h100-sxm]}\n"
+        f"acquisition: {{modes: {json.dumps(modes)}}}\n"
+        f"periods: {{as_of: {as_of}, start: 2027-04-01, count: 2, length_years: 1}}\n"
+    )
+    scenario = write(tmp_path, "rent.yaml", text)
+    args = ["--scenario", str(scenario), "--offers", str(ROOT / "examples" / "offers-quotes.csv"), "--format", "json", "-q"]
+    r = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    p = json.loads(r.output)
+    assert not p["orders"] and {(i["id"], i["mode"]) for i in p["items"]} == {("nvidia-h100-sxm", mode)}

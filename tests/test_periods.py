@@ -21,9 +21,11 @@ from hwcatalog import load_catalog
 from planner import InfeasiblePlan, ScenarioError, load_scenario, plan, with_changes
 from planner.costs import book_value_usd
 from planner.extract import BINDING_RTOL
+from planner.periodic import solve_periods
 from planner.periods import Growth, add_years, grid
 from planner.result import ROLES
 from planner.serialize import to_dict
+from planner.solve import solved_value
 from tests.conftest import DATA, ROOT, write
 
 START = "2027-01-01"
@@ -418,13 +420,15 @@ def test_empty_schedule_is_refused(value):
 
 
 def test_nothing_arrives_nothing_is_spent(toy_catalog):
-    """When no item can arrive in any period (a two-year lead time on a two-year plan) a
-    max-progress plan buys nothing and spends nothing: the cost tie-break keeps even free
-    variables such as the fabric's peak at zero."""
+    """When no item can arrive in any period (a two-year lead time on a two-year plan) the
+    max-progress model buys nothing and spends nothing: the cost tie-break keeps even free
+    variables such as the fabric's peak at zero. The plan is then an error, not an empty plan."""
     s = _max_progress(**{"periods.lead_time_weeks": {"toy-gpu": 200, "toy-cpu": 200, "toy-cxl": 200}, "alpha_floor": 0.0})
-    p = plan(s, toy_catalog)
-    assert p.orders == () and p.cost_usd.total == pytest.approx(0.0, abs=1e-6)
-    assert "orders" in to_dict(p)
+    pm, r = solve_periods(s, toy_catalog)
+    assert r.objective is not None and not pm.orders
+    assert solved_value(pm.net_cost_musd) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(InfeasiblePlan, match="nothing can serve in the 3 periods"):
+        plan(s, toy_catalog)
 
 
 def test_solver_fallback_when_cbc_finds_no_whole_unit_plan(toy_catalog):

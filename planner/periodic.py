@@ -810,14 +810,17 @@ def relax_and_fix(pm: PeriodicModel, bound: float) -> PeriodicSolve:
     """Solve ``pm`` in stages (relax-and-fix, the rolling-horizon heuristic of lot-sizing), given
     the LP relaxation's ``bound`` on :func:`score` (:func:`lp_bound`).
 
-    Without targets, first in coarse stages (:func:`stage_plan`: a year of orders and training
-    families per stage, every other integer in the final MILP); when those find no whole-unit
-    plan, again from the model as built in fine stages, every integer decision of one period per
-    stage. With a target, in fine stages at once: orders sized to a target in the coarse stages
-    cover fractional replicas and lines under their minimum order, and the final MILP then misses
-    the target. The result is a plan, not a proof of optimality: its ``gap`` against the LP bound
-    is the proven one."""
-    if has_targets(pm):
+    Without targets or role-change costs, first in coarse stages (:func:`stage_plan`: a year of
+    orders and training families per stage, every other integer in the final MILP); when those
+    find no whole-unit plan, again from the model as built in fine stages, every integer decision
+    of one period per stage. With a target, or a cost on role changes, in fine stages at once:
+    orders sized to a target in the coarse stages cover fractional replicas and lines under their
+    minimum order, and the final MILP then misses the target; a role-change cost links each
+    period's roles to the period before, which the coarse stages leave to one final MILP over
+    every period (23 s in CBC on the multi-year example at USD 600M a year and USD 1M a move,
+    against 2.4 s in fine stages). The result is a plan, not a proof of optimality: its ``gap``
+    against the LP bound is the proven one."""
+    if has_targets(pm) or pm.role_moves:
         return _staged(pm, bound, *stage_plan(pm, coarse=False))
     built = [(v, v.cat, v.lowBound, v.upBound) for v in pm.problem.variables()]
     coarse = _staged(pm, bound, *stage_plan(pm, coarse=True))

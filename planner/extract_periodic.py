@@ -24,7 +24,7 @@ from .costs import capital_recovery_factor, discount_factor
 from .extract import REGIME_NOTES, extract, line_item, purchase_counts, regime
 from .extract_costs import spend_by_mode
 from .model.types import MUSD
-from .periodic import PeriodicModel, PeriodicSolve, Vintage, lead_time_weeks, price_factor
+from .periodic import PeriodicModel, PeriodicSolve, Vintage, in_service, lead_time_weeks, orders_placed, price_factor
 from .result import (
     ROLES,
     CostUSD,
@@ -51,20 +51,9 @@ from .tco import CAPITAL_COMPONENTS, OPEX_COMPONENTS, PERIOD_COMPONENTS, PERIOD_
 Key = tuple[str, int]  # (item, delivery period)
 
 
-def orders_placed(pm: PeriodicModel) -> dict[Key, int]:
-    """Units ordered per (item, delivery period), whole units, zero orders left out."""
-    out = {k: round(solved_value(o)) for k, o in pm.orders.items()}
-    return {k: q for k, q in out.items() if q > 0}
-
-
 def fleet(pm: PeriodicModel, t: int) -> dict[tuple[str, str], int]:
     """Units per (line, role) serving in period t."""
     return {k: q for k, q in purchase_counts(pm.models[t]).items() if q > 0}
-
-
-def in_service(pm: PeriodicModel, placed: dict[Key, int], item_id: str, t: int) -> int:
-    """Owned units of ``item_id`` in service in period t: delivered and not yet retired."""
-    return sum(q for (i, _), q in placed.items() if i == item_id and t in pm.vintages[(i, _)].active)
 
 
 def moved_units(now: dict[tuple[str, str], int], before: dict[tuple[str, str], int], delivered: int, item_id: str) -> int:

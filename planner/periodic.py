@@ -875,9 +875,9 @@ def trim_idle_orders(pm: PeriodicModel) -> bool:
     (kept whole) and, with positive coefficients, in cost, power and budget rows, so the plan
     stays feasible; its net present cost falls (a unit's discounted salvage is less than its
     discounted price) at the same progress."""
-    cut_any = False
-    for item_id in sorted({i for i, _ in pm.orders}):
-        slack = {t: _in_service(pm, item_id, t) - _in_roles(pm, item_id, t) for t in range(len(pm.models))}
+    cut_any, placed = False, orders_placed(pm)
+    for item_id in sorted({i for i, _ in placed}):
+        slack = {t: in_service(pm, placed, item_id, t) - _in_roles(pm, item_id, t) for t in range(len(pm.models))}
         for u in sorted((u for i, u in pm.orders if i == item_id), reverse=True):
             order, active = pm.orders[(item_id, u)], pm.vintages[(item_id, u)].active
             quantity = round(order.varValue or 0.0)
@@ -905,9 +905,15 @@ def _moved_slack(pm: PeriodicModel, item_id: str, u: int) -> float:
     return solved_value(pm.problem.constraints[f"moved_{_key(item_id)}_t{u}"])
 
 
-def _in_service(pm: PeriodicModel, item_id: str, t: int) -> int:
-    """Units of an owned item in service in period t, from the solved orders."""
-    return sum(round(o.varValue or 0.0) for (i, u), o in pm.orders.items() if i == item_id and t in pm.vintages[(i, u)].active)
+def orders_placed(pm: PeriodicModel) -> dict[tuple[str, int], int]:
+    """Units ordered per (item, delivery period), whole units, zero orders left out."""
+    out = {k: round(solved_value(o)) for k, o in pm.orders.items()}
+    return {k: q for k, q in out.items() if q > 0}
+
+
+def in_service(pm: PeriodicModel, placed: dict[tuple[str, int], int], item_id: str, t: int) -> int:
+    """Owned units of ``item_id`` in service in period t: delivered and not yet retired."""
+    return sum(q for (i, u), q in placed.items() if i == item_id and t in pm.vintages[(i, u)].active)
 
 
 def _in_roles(pm: PeriodicModel, item_id: str, t: int) -> int:
